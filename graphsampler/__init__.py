@@ -1,0 +1,1 @@
+"""graphsampler: hard mini-batches for graph contrastive learning."""

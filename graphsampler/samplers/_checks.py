@@ -1,0 +1,43 @@
+r"""Argument checks shared by the samplers: each raises a ValueError that says what to change."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def check_indices(indices: Tensor, num_items: int, name: str) -> Tensor:
+    r"""Returns ``indices`` as a 1-D int64 tensor after checking they lie in ``[0, num_items)``."""
+    if not isinstance(indices, Tensor):
+        indices = torch.as_tensor(indices)
+    if indices.dtype in (torch.bool,) or indices.is_floating_point() or indices.is_complex():
+        raise ValueError(f"{name} must be an integer tensor, got dtype {indices.dtype}")
+    indices = indices.reshape(-1).long()
+    if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= num_items):
+        raise ValueError(
+            f"{name} must lie in [0, {num_items}), got values in "
+            f"[{int(indices.min())}, {int(indices.max())}]; pass dataset indices "
+            "(e.g. batch.sample_idx from IndexedDataset)"
+        )
+    return indices
+
+
+def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
+    r"""Checks ``low <= value (<= high)`` for an int ``value``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_restart_prob(value: float) -> float:
+    r"""Checks a restart probability lies in ``[0, 1)``."""
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value < 1:
+        raise ValueError(
+            f"restart_prob must be a number in [0, 1) (the walk's chance to jump back to its "
+            f"start at each step), got {value!r}"
+        )
+    return float(value)
