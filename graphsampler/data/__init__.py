@@ -1,0 +1,17 @@
+"""graphsampler.data: TU datasets (local mirror or official download), synthetic node
+features for featureless graphs, and IndexedDataset (each graph knows its index)."""
+from .features import collated_edge_index, constant_features, degree_one_hot
+from .indexed import IndexedDataset
+from .manifest import known_datasets, tu_manifest
+from .tu import extract_tu_zip, load_tu
+
+__all__ = [
+    "IndexedDataset",
+    "collated_edge_index",
+    "constant_features",
+    "degree_one_hot",
+    "extract_tu_zip",
+    "known_datasets",
+    "load_tu",
+    "tu_manifest",
+]
