@@ -1,0 +1,6 @@
+r"""Contrastive losses, one per module: InfoNCE (GraphCL's NT-Xent), DCL, HCL, JSD."""
+from graphsampler.losses.dcl import DCLLoss
+from graphsampler.losses.hcl import HCLLoss
+from graphsampler.losses.infonce import InfoNCELoss
+
+__all__ = ["InfoNCELoss", "DCLLoss", "HCLLoss"]

@@ -1,0 +1,5 @@
+r"""Graph encoders and heads: GraphCL's GIN encoder, MVGRL's GCN encoder, projection heads."""
+from graphsampler.nn.gin import GINEncoder
+from graphsampler.nn.heads import ProjectionHead
+
+__all__ = ["GINEncoder", "ProjectionHead"]

@@ -1,0 +1,147 @@
+r"""The GIN graph encoder of GraphCL (You et al., 2020), unsupervised TU setting."""
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torch.nn import BatchNorm1d, Linear, ModuleList, ReLU, Sequential
+from torch_geometric.nn import GINConv, global_add_pool
+from torch_geometric.nn.inits import glorot, zeros
+
+
+class GINEncoder(torch.nn.Module):
+    r"""GraphCL's graph encoder (``Encoder`` in its ``unsupervised_TU/gin.py``).
+
+    Each of the :obj:`num_layers` layers applies
+    :class:`~torch_geometric.nn.conv.GINConv` with the MLP
+    ``Linear -> ReLU -> Linear`` (:math:`\epsilon = 0`, not trained), then ReLU, then
+    :class:`~torch.nn.BatchNorm1d`, in that order. The graph embedding is the sum over
+    the graph's nodes (:func:`~torch_geometric.nn.pool.global_add_pool`) of every
+    layer's output, concatenated: :math:`[\sum_v h_v^{(1)} \,\|\, \dots \,\|\,
+    \sum_v h_v^{(L)}]`, of size :obj:`num_layers * hidden_channels` (96 by default).
+    Linear layers start Xavier-uniform with zero bias, as GraphCL's ``init_emb`` does.
+
+    BatchNorm uses the statistics of all nodes in the batch while training, so a
+    graph's embedding depends on its batch-mates in training mode; call ``eval()`` for
+    embeddings that depend on the graph alone.
+
+    Args:
+        in_channels (int): Number of node features :math:`F`.
+        hidden_channels (int, optional): Width of every layer. (default: :obj:`32`)
+        num_layers (int, optional): Number of GIN layers. (default: :obj:`3`)
+
+    Example:
+        >>> encoder = GINEncoder(in_channels=7)
+        >>> x = torch.randn(5, 7)                     # graph 0: nodes 0-1, graph 1: 2-4
+        >>> edge_index = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
+        >>> batch = torch.tensor([0, 0, 1, 1, 1])
+        >>> encoder(x, edge_index, batch, num_graphs=2).shape
+        torch.Size([2, 96])
+
+        With a PyG loader: ``encoder(b.x, b.edge_index, b.batch, b.num_graphs)``.
+    """
+    def __init__(self, in_channels: int, hidden_channels: int = 32,
+                 num_layers: int = 3) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels),
+                            ("hidden_channels", hidden_channels),
+                            ("num_layers", num_layers)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.convs = ModuleList()
+        self.norms = ModuleList()
+        for layer in range(num_layers):
+            width_in = in_channels if layer == 0 else hidden_channels
+            mlp = Sequential(Linear(width_in, hidden_channels), ReLU(),
+                             Linear(hidden_channels, hidden_channels))
+            self.convs.append(GINConv(mlp))
+            self.norms.append(BatchNorm1d(hidden_channels))
+        self.reset_parameters()
+
+    @property
+    def out_channels(self) -> int:
+        r"""Size of the graph embedding, :obj:`num_layers * hidden_channels`."""
+        return self.num_layers * self.hidden_channels
+
+    def reset_parameters(self) -> None:
+        r"""Resets all parameters: Xavier-uniform Linear weights, zero biases (as
+        GraphCL's ``init_emb``), fresh BatchNorm affine parameters and statistics."""
+        for module in self.modules():
+            if isinstance(module, Linear):
+                glorot(module.weight)
+                zeros(module.bias)
+            elif isinstance(module, BatchNorm1d):
+                module.reset_parameters()
+
+    def node_embeddings(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        r"""Every layer's node representations, concatenated.
+
+        Args:
+            x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
+                the dtype of the encoder's parameters.
+            edge_index (torch.Tensor): Edges, shape :math:`[2, E]`, int64.
+
+        Returns:
+            torch.Tensor: Shape :math:`[N, \text{num\_layers} \cdot \text{hidden}]`.
+        """
+        self._check_nodes(x, edge_index)
+        return self._embed(x, edge_index)
+
+    def _embed(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        layers = []
+        h = x
+        for conv, norm in zip(self.convs, self.norms):
+            h = norm(conv(h, edge_index).relu())
+            layers.append(h)
+        return torch.cat(layers, dim=1)
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
+                num_graphs: Optional[int] = None) -> Tensor:
+        r"""Args:
+            x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
+                the dtype of the encoder's parameters.
+            edge_index (torch.Tensor): Edges, shape :math:`[2, E]`, int64; may be
+                empty.
+            batch (torch.Tensor): Graph index of every node, shape :math:`[N]`, int64.
+            num_graphs (int, optional): Number of graphs :math:`B` (pass
+                ``batch.num_graphs``: it avoids a device sync and keeps trailing
+                graphs that have no nodes). Must exceed ``batch.max()``. If not given,
+                ``batch.max() + 1``.
+
+        Returns:
+            torch.Tensor: Graph embeddings, shape :math:`[B, \text{out\_channels}]`.
+        """
+        self._check_nodes(x, edge_index)
+        if batch.dim() != 1 or batch.numel() != x.size(0) or batch.dtype != torch.long:
+            raise ValueError(f"batch must be a 1-D int64 tensor with one entry per node "
+                             f"({x.size(0)}), got shape {tuple(batch.shape)} and "
+                             f"dtype {batch.dtype}")
+        if num_graphs is None and batch.numel() == 0:
+            raise ValueError("cannot infer the number of graphs of an empty batch; "
+                             "pass num_graphs")
+        if num_graphs is not None and num_graphs < 0:
+            raise ValueError(f"num_graphs must be >= 0, got {num_graphs}")
+        return global_add_pool(self._embed(x, edge_index), batch, size=num_graphs)
+
+    def _check_nodes(self, x: Tensor, edge_index: Tensor) -> None:
+        dtype = self.convs[0].nn[0].weight.dtype
+        if not x.is_floating_point():
+            raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}; "
+                             f"convert node features with x.to({dtype})")
+        if x.dtype != dtype:
+            raise ValueError(f"x has dtype {x.dtype} but the encoder's parameters are "
+                             f"{dtype}; convert one of them (x.to({dtype}) or "
+                             f"encoder.to({x.dtype}))")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"x must have shape [num_nodes, {self.in_channels}] "
+                             f"(in_channels), got {tuple(x.shape)}")
+        if edge_index.dim() != 2 or edge_index.size(0) != 2 \
+                or edge_index.dtype != torch.long:
+            raise ValueError(f"edge_index must be an int64 tensor of shape "
+                             f"[2, num_edges], got shape {tuple(edge_index.shape)} and "
+                             f"dtype {edge_index.dtype}")
+        if self.training and x.size(0) < 2:
+            raise ValueError(f"BatchNorm needs at least 2 nodes in training mode, got "
+                             f"{x.size(0)}; batch more graphs or call encoder.eval()")

@@ -1,0 +1,58 @@
+r"""Projection heads that map graph embeddings into the space the loss contrasts."""
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torch.nn import Linear, ReLU, Sequential
+from torch_geometric.nn.inits import glorot, zeros
+
+
+class ProjectionHead(torch.nn.Module):
+    r"""GraphCL's projection head (``proj_head`` in ``unsupervised_TU/gsimclr.py``):
+    ``Linear(in, in) -> ReLU -> Linear(in, out)``.
+
+    The loss is computed on its output; downstream evaluation uses the encoder's
+    embedding before the head. Linear layers start Xavier-uniform with zero bias, as
+    GraphCL's ``init_emb`` does.
+
+    Args:
+        in_channels (int): Size :math:`d` of the input embedding (also the hidden
+            width).
+        out_channels (int, optional): Output size :math:`d'`. (default: :obj:`None`,
+            :math:`d' = d` as in GraphCL)
+
+    Example:
+        >>> head = ProjectionHead(96)
+        >>> z = head(torch.randn(128, 96))  # [128, 96]
+    """
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None) -> None:
+        super().__init__()
+        out_channels = in_channels if out_channels is None else out_channels
+        for name, value in (("in_channels", in_channels),
+                            ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.mlp = Sequential(Linear(in_channels, in_channels), ReLU(),
+                              Linear(in_channels, out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r"""Xavier-uniform weights and zero biases, as GraphCL's ``init_emb``."""
+        for layer in (self.mlp[0], self.mlp[2]):
+            glorot(layer.weight)
+            zeros(layer.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        r"""Args:
+            x (torch.Tensor): Embeddings, shape :math:`[B, d]`.
+
+        Returns:
+            torch.Tensor: Projections, shape :math:`[B, d']`.
+        """
+        if not x.is_floating_point() or x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"x must be a floating-point tensor of shape "
+                             f"[batch_size, {self.in_channels}] (in_channels), got "
+                             f"shape {tuple(x.shape)} and dtype {x.dtype}")
+        return self.mlp(x)
