@@ -77,8 +77,8 @@ def build_proximity_graph(
             every instance.
 
     Returns:
-        torch.Tensor: Neighbour table, shape :obj:`[N, k]`, int64, each row sorted by
-        decreasing similarity.
+        torch.Tensor: Neighbour table, shape :obj:`[N, k]`, int64 (a row's order carries
+        no meaning: the walk picks among its columns uniformly).
 
     Example:
         >>> emb = torch.randn(1000, 16)
@@ -108,9 +108,9 @@ def build_proximity_graph(
     emb = F.normalize(embeddings.float(), dim=1)
     out = torch.empty(n, num_neighbors, dtype=torch.long, device=device)
     width = n if exact else num_candidates
-    # per anchor: scores [width] float32, the self mask [width] bool, top-k values and
-    # indices, its row; the [M, d] candidate rows are shared by a group
-    per_anchor = 5 * width + 16 * num_neighbors + 4 * d
+    # per anchor: scores [width] float32, top-k values and indices, its row; the [M, d]
+    # candidate rows are shared by a group
+    per_anchor = 4 * width + 16 * num_neighbors + 4 * d
     if not exact:  # a group's candidate rows [M, d], ids and draw keys, shared by its anchors
         keys = n if 2 * num_candidates > n else num_candidates
         per_anchor += -(-((4 * d + 16) * num_candidates + 4 * keys) // ANCHORS_PER_DRAW)
@@ -122,7 +122,7 @@ def build_proximity_graph(
             scores = emb[start:stop] @ emb.T
             rows = torch.arange(stop - start, device=device)
             scores[rows, rows + start] = float("-inf")
-            out[start:stop] = scores.topk(num_neighbors, dim=1).indices
+            out[start:stop] = scores.topk(num_neighbors, dim=1, sorted=False).indices
         if return_candidates:
             return out, torch.arange(n, device=device)[None]
         return out
@@ -134,13 +134,17 @@ def build_proximity_graph(
         num_groups = -(-(stop - start) // group)
         pad = num_groups * group - (stop - start)
         cand = draw_candidates(num_groups, n, num_candidates, generator, device)  # [g, M]
-        anchors = F.pad(torch.arange(start, stop, device=device), (0, pad), value=-1)
-        anchors = anchors.view(num_groups, group)
         anchor_rows = F.pad(emb[start:stop], (0, 0, 0, pad)).view(num_groups, group, d)
         # [g, M, group]: candidate rows on the left keep the gathered block contiguous
         scores = torch.bmm(emb[cand], anchor_rows.transpose(1, 2))
-        scores.masked_fill_(cand[:, :, None] == anchors[:, None, :], float("-inf"))
-        top = scores.topk(num_neighbors, dim=1).indices  # [g, k, group]
+        # an anchor drawn among its own candidates: find it in the sorted draw, mask it
+        anchors = torch.arange(start, start + num_groups * group, device=device)
+        anchors = anchors.view(num_groups, group)
+        pos = torch.searchsorted(cand, anchors).clamp(max=num_candidates - 1)
+        hit = cand.gather(1, pos) == anchors  # [g, group]
+        g_idx, a_idx = hit.nonzero(as_tuple=True)
+        scores[g_idx, pos[g_idx, a_idx], a_idx] = float("-inf")
+        top = scores.topk(num_neighbors, dim=1, sorted=False).indices  # [g, k, group]
         nbr = cand.gather(1, top.flatten(1)).view(num_groups, num_neighbors, group)
         nbr = nbr.transpose(1, 2).reshape(num_groups * group, num_neighbors)
         out[start:stop] = nbr[: stop - start]

@@ -27,12 +27,10 @@ def test_graph_equals_brute_force_topk_over_same_draw(n, m):
         assert set(nbr[i].tolist()) == brute_force_topk(emb, i, cand[i // ANCHORS_PER_DRAW], 10)
 
 
-def test_rows_sorted_by_similarity_and_never_self():
+def test_rows_are_distinct_and_never_self():
     emb = torch.randn(400, 6)
+    emb[::7] = emb[0]  # ties: duplicated instances must still not link to themselves
     nbr = build_proximity_graph(emb, 12, 100)
-    e = F.normalize(emb, dim=1)
-    sims = (e[nbr] * e[:, None]).sum(-1)
-    assert (sims[:, 1:] <= sims[:, :-1] + 1e-6).all()
     assert (nbr != torch.arange(400)[:, None]).all()
     assert all(len(set(r)) == 12 for r in nbr.tolist())
 
