@@ -1,0 +1,23 @@
+r"""Batched graph augmentations (GraphCL) and PPR diffusion (MVGRL), applied to a whole
+collated batch on its device."""
+from graphsampler.augment.drop_nodes import DropNodes
+from graphsampler.augment.mask_attributes import MaskAttributes
+from graphsampler.augment.perturb_edges import PerturbEdges
+from graphsampler.augment.random_choice import (
+    GRAPHCL_AUGMENTATIONS,
+    Identity,
+    RandomChoice,
+    graphcl_augmentation,
+)
+from graphsampler.augment.subgraph import Subgraph
+
+__all__ = [
+    "DropNodes",
+    "PerturbEdges",
+    "MaskAttributes",
+    "Subgraph",
+    "Identity",
+    "RandomChoice",
+    "graphcl_augmentation",
+    "GRAPHCL_AUGMENTATIONS",
+]
