@@ -1,0 +1,190 @@
+r"""MVGRL's graph-level model parts (Hassani & Khasahmadi, 2020): the GCN encoder of
+each view and the MLP head with a linear shortcut."""
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torch.nn import Linear, ModuleList, PReLU, Sequential
+from torch_geometric.nn import GCNConv, global_add_pool
+
+
+def _check_positive_ints(**values: int) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+class GCNEncoder(torch.nn.Module):
+    r"""The GCN encoder of one MVGRL view (``GCN`` in MVGRL's ``graph/train.py``).
+
+    Each of the :obj:`num_layers` layers computes
+    :math:`H' = \operatorname{PReLU}(\tilde{A} H W + b)` (one PReLU parameter per
+    layer; Xavier-uniform :math:`W`, zero :math:`b`, as the reference). The
+    propagation matrix :math:`\tilde{A}` depends on the view, as in the reference:
+
+    * adjacency view (``normalize=True``):
+      :math:`\hat{D}^{-1/2} (A + I) \hat{D}^{-1/2}`, the reference's ``normalize_adj``
+      (:class:`~torch_geometric.nn.conv.GCNConv`'s own normalisation);
+    * diffusion view (``normalize=False``): the PPR weights as they are,
+      :math:`\tilde{A} = \mathbf{S}` given as ``edge_index``/``edge_weight`` from
+      :func:`graphsampler.augment.diffusion.add_diffusion` (no self-loops added, no
+      renormalisation; the reference multiplies by its dense :math:`\mathbf{S}`).
+
+    Returns the node representations of the *last* layer (MVGRL's local view,
+    :math:`[N, h]`) and the graph representation: every layer's sum over the graph's
+    nodes, concatenated (:math:`[B, L h]`). The layers are registered submodules and
+    train; the reference kept them in a plain Python list, so its optimiser never saw
+    them.
+
+    Args:
+        in_channels (int): Node feature size :math:`F`.
+        hidden_channels (int, optional): Width :math:`h` of every layer.
+            (default: :obj:`512`, MVGRL's)
+        num_layers (int, optional): Number of layers :math:`L`. (default: :obj:`4`,
+            the reference's default; its grid searched 2, 8 and 12)
+        normalize (bool, optional): ``True`` for the adjacency view, ``False`` for the
+            diffusion view. (default: :obj:`True`)
+
+    Example:
+        >>> adjacency = GCNEncoder(dataset.num_features)
+        >>> diffusion = GCNEncoder(dataset.num_features, normalize=False)
+        >>> local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
+        ...                               num_graphs=batch.num_graphs)
+        >>> local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
+        ...                               batch.diff_edge_weight, batch.num_graphs)
+        >>> # local_*: [N, 512], global_*: [B, 2048]
+    """
+    def __init__(self, in_channels: int, hidden_channels: int = 512,
+                 num_layers: int = 4, normalize: bool = True) -> None:
+        super().__init__()
+        _check_positive_ints(in_channels=in_channels, hidden_channels=hidden_channels,
+                             num_layers=num_layers)
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.normalize = normalize
+        self.convs = ModuleList(
+            GCNConv(in_channels if layer == 0 else hidden_channels, hidden_channels,
+                    normalize=normalize)
+            for layer in range(num_layers))
+        self.acts = ModuleList(PReLU() for _ in range(num_layers))
+
+    @property
+    def out_channels(self) -> int:
+        r"""Size of the graph representation, :obj:`num_layers * hidden_channels`."""
+        return self.num_layers * self.hidden_channels
+
+    def reset_parameters(self) -> None:
+        r"""Xavier-uniform weights, zero biases, PReLU slopes back to 0.25."""
+        for conv, act in zip(self.convs, self.acts):
+            conv.reset_parameters()
+            act.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
+                edge_weight: Optional[Tensor] = None,
+                num_graphs: Optional[int] = None) -> tuple[Tensor, Tensor]:
+        r"""Args:
+            x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
+                the parameters' dtype.
+            edge_index (torch.Tensor): Edges (``[source, target]``), shape
+                :math:`[2, E]`, int64.
+            batch (torch.Tensor): Graph of every node, shape :math:`[N]`, int64.
+            edge_weight (torch.Tensor, optional): Weight of every edge, shape
+                :math:`[E]` (the diffusion view's ``diff_edge_weight``).
+                (default: :obj:`None`, all ones)
+            num_graphs (int, optional): Number of graphs :math:`B` (pass
+                ``batch.num_graphs``: no device sync, and trailing graphs without
+                nodes are kept). (default: :obj:`None`, ``batch.max() + 1``)
+
+        Returns:
+            (torch.Tensor, torch.Tensor): Node representations of the last layer,
+            :math:`[N, h]`, and graph representations, :math:`[B, L h]`.
+        """
+        self._check_inputs(x, edge_index, batch, edge_weight, num_graphs)
+        pooled = []
+        h = x
+        for conv, act in zip(self.convs, self.acts):
+            h = act(conv(h, edge_index, edge_weight))
+            pooled.append(global_add_pool(h, batch, size=num_graphs))
+        return h, torch.cat(pooled, dim=1)
+
+    def _check_inputs(self, x: Tensor, edge_index: Tensor, batch: Tensor,
+                      edge_weight: Optional[Tensor], num_graphs: Optional[int]) -> None:
+        dtype = self.convs[0].lin.weight.dtype
+        if not x.is_floating_point() or x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"x must be a floating-point tensor of shape "
+                             f"[num_nodes, {self.in_channels}] (in_channels), got shape "
+                             f"{tuple(x.shape)} and dtype {x.dtype}")
+        if x.dtype != dtype:
+            raise ValueError(f"x has dtype {x.dtype} but the encoder's parameters are "
+                             f"{dtype}; convert one of them (x.to({dtype}) or "
+                             f"encoder.to({x.dtype}))")
+        if edge_index.dim() != 2 or edge_index.size(0) != 2 \
+                or edge_index.dtype != torch.long:
+            raise ValueError(f"edge_index must be an int64 tensor of shape "
+                             f"[2, num_edges], got shape {tuple(edge_index.shape)} and "
+                             f"dtype {edge_index.dtype}")
+        if edge_weight is not None and (edge_weight.dim() != 1
+                                        or edge_weight.numel() != edge_index.size(1)
+                                        or edge_weight.dtype != x.dtype):
+            raise ValueError(f"edge_weight must be a 1-D {x.dtype} tensor with one "
+                             f"entry per edge ({edge_index.size(1)}), got shape "
+                             f"{tuple(edge_weight.shape)} and dtype {edge_weight.dtype}")
+        if batch.dim() != 1 or batch.numel() != x.size(0) or batch.dtype != torch.long:
+            raise ValueError(f"batch must be a 1-D int64 tensor with one entry per node "
+                             f"({x.size(0)}), got shape {tuple(batch.shape)} and dtype "
+                             f"{batch.dtype}")
+        if num_graphs is None and batch.numel() == 0:
+            raise ValueError("cannot infer the number of graphs of an empty batch; "
+                             "pass num_graphs")
+        if num_graphs is not None and num_graphs < 0:
+            raise ValueError(f"num_graphs must be >= 0, got {num_graphs}")
+
+
+class MLPShortcutHead(torch.nn.Module):
+    r"""MVGRL's MLP head (``MLP`` in its ``graph/train.py``): three
+    ``Linear -> PReLU`` layers plus a linear shortcut,
+    :math:`f(x) = \text{MLP}(x) + W_s x + b_s`.
+
+    MVGRL uses two heads shared by both views: a local one on node representations
+    (``MLPShortcutHead(h, h)``) and a global one on graph representations
+    (``MLPShortcutHead(L * h, h)``); the downstream graph embedding is the sum of the
+    global head's outputs of both views. PyTorch's default initialisation, as the
+    reference.
+
+    Args:
+        in_channels (int): Input size :math:`d`.
+        out_channels (int): Output size (and hidden width) :math:`d'`.
+
+    Example:
+        >>> head = MLPShortcutHead(2048, 512)
+        >>> z = head(torch.randn(128, 2048))  # [128, 512]
+    """
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        _check_positive_ints(in_channels=in_channels, out_channels=out_channels)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.mlp = Sequential(
+            Linear(in_channels, out_channels), PReLU(),
+            Linear(out_channels, out_channels), PReLU(),
+            Linear(out_channels, out_channels), PReLU())
+        self.shortcut = Linear(in_channels, out_channels)
+
+    def reset_parameters(self) -> None:
+        r"""PyTorch's default initialisation, PReLU slopes back to 0.25."""
+        for module in (*self.mlp, self.shortcut):
+            module.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        r"""Args:
+            x (torch.Tensor): Inputs, shape :math:`[*, d]`.
+
+        Returns:
+            torch.Tensor: Shape :math:`[*, d']`.
+        """
+        if not x.is_floating_point() or x.dim() < 1 or x.size(-1) != self.in_channels:
+            raise ValueError(f"x must be a floating-point tensor of shape "
+                             f"[..., {self.in_channels}] (in_channels), got shape "
+                             f"{tuple(x.shape)} and dtype {x.dtype}")
+        return self.mlp(x) + self.shortcut(x)
