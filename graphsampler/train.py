@@ -1,0 +1,206 @@
+r"""The one training loop shared by every method and sampler."""
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+from torch_geometric.loader import DataLoader
+from tqdm.auto import tqdm
+
+from graphsampler.eval.hardness import batch_hardness
+from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.samplers.batch import UniformBatchSampler
+
+
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    r"""``"auto"`` is CUDA when a GPU is visible, else the CPU; other names pass through."""
+    if isinstance(name, torch.device):
+        return name
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but no CUDA GPU is visible; use cpu or auto")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    r"""Seeds Python's, NumPy's and torch's global generators (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainResult:
+    r"""What :func:`train` returns.
+
+    Attributes:
+        history: One record per epoch: ``epoch``, ``loss`` (mean over batches),
+            ``seconds``, the batch-hardness means (``neg_cos_mean``, ``neg_cos_max``,
+            ``same_label_frac``) and the sampler's ``sampler_stats``.
+        seconds: Training wall time, summed over the epochs run (a resumed run counts
+            the epochs before its interruption too).
+    """
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    method: ContrastiveMethod,
+    dataset: Dataset,
+    sampler: UniformBatchSampler,
+    *,
+    epochs: int = 20,
+    lr: float = 0.01,
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+    num_workers: int = 0,
+) -> TrainResult:
+    r"""Trains ``method`` on ``dataset`` with mini-batches from ``sampler``.
+
+    Every batch: the method's forward pass, one Adam step, and the batch's embeddings
+    (keyed by ``batch.sample_idx``) into the sampler's bank, which the sampler reads to
+    plan the following batches. After every epoch a checkpoint (model, optimiser,
+    sampler, random states, history) is written atomically to ``checkpoint``; a call
+    with an existing checkpoint resumes after its last finished epoch and continues the
+    same stream of batches.
+
+    Args:
+        method (ContrastiveMethod): The model and its training step.
+        dataset (Dataset): An :class:`~graphsampler.data.IndexedDataset` (graphs that
+            carry ``sample_idx``) of ``sampler.num_items`` graphs.
+        sampler (UniformBatchSampler): Any batch sampler of :mod:`graphsampler.samplers`.
+        epochs (int): Epochs to train. (default: :obj:`20`)
+        lr (float): Adam learning rate. (default: :obj:`0.01`)
+        device (str or torch.device): ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``...
+        seed (int): Seed of torch, NumPy, Python and the augmentations.
+        checkpoint (str or os.PathLike, optional): File to save to and resume from.
+        progress (bool): Show a progress bar. (default: :obj:`True`)
+        num_workers (int): DataLoader worker processes. (default: :obj:`0`)
+
+    Returns:
+        TrainResult: per-epoch history and training time.
+
+    Example:
+        >>> ds = IndexedDataset(load_tu("MUTAG"))
+        >>> method = GraphCL(ds.num_features)
+        >>> sampler = ProximityBatchSampler(len(ds), 128, num_candidates=1000,
+        ...                                 num_neighbors=100, seed=0)
+        >>> result = train(method, ds, sampler, epochs=20, seed=0)
+    """
+    if len(dataset) != sampler.num_items:
+        raise ValueError(f"the sampler is for {sampler.num_items} instances but the dataset "
+                         f"has {len(dataset)}; build the sampler with len(dataset)")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    device = resolve_device(device)
+    seed_everything(seed)
+    method.to(device)
+    optimizer = torch.optim.Adam(method.parameters(), lr=lr)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    result = TrainResult()
+    start_epoch = 0
+
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.exists():
+        state = torch.load(path, map_location=device, weights_only=False)
+        method.load_state_dict(state["method"])
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.load_state_dict(state["sampler"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        result = TrainResult(state["history"], state["seconds"])
+        start_epoch = state["epoch"] + 1
+
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers)
+    bar = tqdm(range(start_epoch, epochs), desc=f"train {type(method).__name__}",
+               unit="epoch", disable=not progress, initial=start_epoch, total=epochs)
+    for epoch in bar:
+        method.train()
+        sampler.set_epoch(epoch)
+        tic = time.perf_counter()
+        losses: list[Tensor] = []
+        hardness: list[dict[str, float]] = []
+        for batch in loader:
+            batch = batch.to(device)
+            loss, z = method.training_step(batch, generator)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"the loss became {loss.item()} at epoch {epoch}; lower the learning "
+                    f"rate (lr={lr}) or raise the temperature")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            z = z.detach()
+            sampler.update(batch.sample_idx, z)
+            losses.append(loss.detach())
+            labels = batch.y.view(-1) if getattr(batch, "y", None) is not None else None
+            if z.size(0) > 1:
+                hardness.append(batch_hardness(z, labels))
+        seconds = time.perf_counter() - tic
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "loss": torch.stack(losses).mean().item() if losses else float("nan"),
+            "seconds": seconds,
+            **{key: float(np.mean([h[key] for h in hardness])) for key in
+               (hardness[0] if hardness else {})},
+            "sampler_stats": {k: v for k, v in sampler.stats.items() if k != "epoch"},
+        }
+        result.history.append(record)
+        result.seconds += seconds
+        bar.set_postfix(loss=f"{record['loss']:.4f}")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _save_atomic({
+                "epoch": epoch, "method": method.state_dict(),
+                "optimizer": optimizer.state_dict(), "sampler": sampler.state_dict(),
+                "generator": generator.get_state(), "torch_rng": torch.get_rng_state(),
+                "numpy_rng": np.random.get_state(), "python_rng": random.getstate(),
+                "history": result.history, "seconds": result.seconds,
+            }, path)
+    return result
+
+
+@torch.no_grad()
+def embed_dataset(method: ContrastiveMethod, dataset: Dataset, *,
+                  device: str | torch.device = "auto",
+                  batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    r"""Frozen embeddings and labels of every graph, in dataset order.
+
+    Returns:
+        (numpy.ndarray, numpy.ndarray): embeddings :obj:`[N, d]` (float64) and labels
+        :obj:`[N]`.
+    """
+    device = resolve_device(device)
+    method.to(device).eval()
+    xs, ys = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        batch = batch.to(device)
+        xs.append(method.embed(batch).double().cpu())
+        ys.append(batch.y.view(-1).cpu())
+    return torch.cat(xs).numpy(), torch.cat(ys).numpy()
