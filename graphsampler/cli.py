@@ -32,7 +32,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULTS.sampler)
     parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
     parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="Adam learning rate (default: the method's, graphcl 0.01, mvgrl 0.001)")
     parser.add_argument("--num-candidates", type=int, default=DEFAULTS.num_candidates,
                         help="M: candidates per instance of the proximity graph")
     parser.add_argument("--num-neighbors", type=int, default=DEFAULTS.num_neighbors,

@@ -19,6 +19,8 @@ import torch_geometric
 from graphsampler.data import IndexedDataset, load_tu
 from graphsampler.eval.svm import svm_cv
 from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.methods.graphcl import GraphCL
+from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
 from graphsampler.samplers.batch import (
     KNNBatchSampler,
     ProximityBatchSampler,
@@ -28,6 +30,8 @@ from graphsampler.train import embed_dataset, resolve_device, seed_everything, t
 
 #: Methods and the losses each accepts, by CLI name (the first is the default).
 METHOD_LOSSES = {"graphcl": ("infonce", "dcl", "hcl"), "mvgrl": ("jsd",)}
+#: Adam learning rates of the methods' reference code, used when a run gives none.
+METHOD_LR = {"graphcl": 0.01, "mvgrl": 0.001}
 SAMPLERS = ("uniform", "knn", "proximity")
 
 
@@ -41,7 +45,8 @@ class RunConfig:
         dataset: A TU dataset name (``graphsampler datasets`` lists them).
         sampler: ``uniform``, ``knn`` or ``proximity``.
         seed: Seed of everything random in the run, the SVM folds included.
-        epochs, batch_size, lr: Training schedule.
+        epochs, batch_size, lr: Training schedule (``lr=None``: the method's own,
+            :data:`METHOD_LR`).
         num_candidates, num_neighbors, restart_prob: Proximity sampler settings
             (:math:`M`, :math:`k`, :math:`\alpha`).
         augmentation: GraphCL's augmentation of the second view (``random2``: node
@@ -56,7 +61,7 @@ class RunConfig:
     seed: int = 0
     epochs: int = 20
     batch_size: int = 128
-    lr: float = 0.01
+    lr: float | None = None
     num_candidates: int = 1000
     num_neighbors: int = 100
     restart_prob: float = 0.2
@@ -124,9 +129,7 @@ def make_sampler(config: RunConfig, num_items: int) -> UniformBatchSampler:
 def make_method(config: RunConfig, num_features: int) -> ContrastiveMethod:
     r"""The model of ``config.method``."""
     if config.method == "graphcl":
-        from graphsampler.methods.graphcl import GraphCL
         return GraphCL(num_features, config.loss, augmentation=config.augmentation)
-    from graphsampler.methods.mvgrl import MVGRL
     return MVGRL(num_features)
 
 
@@ -134,7 +137,6 @@ def load_dataset(config: RunConfig):
     r"""The run's dataset, with the node features its method's reference code used."""
     if config.method == "graphcl":
         return load_tu(config.dataset, config.data_root, node_features="constant")
-    from graphsampler.methods.mvgrl import load_mvgrl_dataset
     return load_mvgrl_dataset(config.dataset, config.data_root)
 
 
@@ -159,7 +161,8 @@ def run(config: RunConfig, *, checkpoint: str | Path | None = None,
     dataset = IndexedDataset(load_dataset(config))
     method = make_method(config, dataset.num_features)
     sampler = make_sampler(config, len(dataset))
-    result = train(method, dataset, sampler, epochs=config.epochs, lr=config.lr,
+    lr = METHOD_LR[config.method] if config.lr is None else config.lr
+    result = train(method, dataset, sampler, epochs=config.epochs, lr=lr,
                    device=device, seed=config.seed, checkpoint=checkpoint, progress=progress)
     tic = time.perf_counter()
     x, y = embed_dataset(method, dataset, device=device)

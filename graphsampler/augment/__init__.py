@@ -1,5 +1,6 @@
 r"""Batched graph augmentations (GraphCL) and PPR diffusion (MVGRL), applied to a whole
 collated batch on its device."""
+from graphsampler.augment.diffusion import add_diffusion, ppr_diffusion
 from graphsampler.augment.drop_nodes import DropNodes
 from graphsampler.augment.mask_attributes import MaskAttributes
 from graphsampler.augment.perturb_edges import PerturbEdges
@@ -20,4 +21,6 @@ __all__ = [
     "RandomChoice",
     "graphcl_augmentation",
     "GRAPHCL_AUGMENTATIONS",
+    "ppr_diffusion",
+    "add_diffusion",
 ]
