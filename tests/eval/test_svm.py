@@ -77,6 +77,16 @@ def test_separable_ties_pick_smallest_c() -> None:
     assert result.fold_accuracies == [100.0] * SMALL["folds"]
 
 
+def test_gamma_is_computed_on_each_training_split() -> None:
+    # A few far-out rows make the variance (so gamma="scale") depend on which rows a
+    # split trains on; one gamma from all rows gives other accuracies here.
+    x, y = make_classification(60, 4, n_informative=2, n_redundant=0, flip_y=0.1,
+                               random_state=0)
+    x[:3] *= 30.0
+    result = svm_cv(x, y, "rbf", seed=0, **SMALL)
+    _assert_same(result, _plain_sklearn(x, y, "rbf", 0, **SMALL))
+
+
 def test_constant_embeddings_match() -> None:
     # Zero variance: gamma="scale" falls back to 1.
     x, y = np.ones((24, 3)), np.repeat(["a", "b", "c"], 8)
