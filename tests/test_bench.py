@@ -313,7 +313,7 @@ def test_bad_suite_files(tmp_path, text, message):
 
 
 def test_unknown_suites():
-    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of paper, quick, "
+    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of cpu, paper, quick, "
                                          "speed or give a path to a .toml file"):
         load_suite("full")
     with pytest.raises(ValueError, match="suite file nowhere/x.toml not found"):
