@@ -7,11 +7,12 @@ from torch import Tensor
 from torch.nn import Linear, ModuleList, PReLU, Sequential
 from torch_geometric.nn import GCNConv, global_add_pool
 
-
-def _check_positive_ints(**values: int) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+from graphsampler.nn._checks import (
+    check_batch_vector,
+    check_dtype,
+    check_edge_index,
+    check_positive_ints,
+)
 
 
 class GCNEncoder(torch.nn.Module):
@@ -57,7 +58,7 @@ class GCNEncoder(torch.nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int = 512,
                  num_layers: int = 4, normalize: bool = True) -> None:
         super().__init__()
-        _check_positive_ints(in_channels=in_channels, hidden_channels=hidden_channels,
+        check_positive_ints(in_channels=in_channels, hidden_channels=hidden_channels,
                              num_layers=num_layers)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
@@ -115,30 +116,15 @@ class GCNEncoder(torch.nn.Module):
             raise ValueError(f"x must be a floating-point tensor of shape "
                              f"[num_nodes, {self.in_channels}] (in_channels), got shape "
                              f"{tuple(x.shape)} and dtype {x.dtype}")
-        if x.dtype != dtype:
-            raise ValueError(f"x has dtype {x.dtype} but the encoder's parameters are "
-                             f"{dtype}; convert one of them (x.to({dtype}) or "
-                             f"encoder.to({x.dtype}))")
-        if edge_index.dim() != 2 or edge_index.size(0) != 2 \
-                or edge_index.dtype != torch.long:
-            raise ValueError(f"edge_index must be an int64 tensor of shape "
-                             f"[2, num_edges], got shape {tuple(edge_index.shape)} and "
-                             f"dtype {edge_index.dtype}")
+        check_dtype(x, dtype)
+        check_edge_index(edge_index)
         if edge_weight is not None and (edge_weight.dim() != 1
                                         or edge_weight.numel() != edge_index.size(1)
                                         or edge_weight.dtype != x.dtype):
             raise ValueError(f"edge_weight must be a 1-D {x.dtype} tensor with one "
                              f"entry per edge ({edge_index.size(1)}), got shape "
                              f"{tuple(edge_weight.shape)} and dtype {edge_weight.dtype}")
-        if batch.dim() != 1 or batch.numel() != x.size(0) or batch.dtype != torch.long:
-            raise ValueError(f"batch must be a 1-D int64 tensor with one entry per node "
-                             f"({x.size(0)}), got shape {tuple(batch.shape)} and dtype "
-                             f"{batch.dtype}")
-        if num_graphs is None and batch.numel() == 0:
-            raise ValueError("cannot infer the number of graphs of an empty batch; "
-                             "pass num_graphs")
-        if num_graphs is not None and num_graphs < 0:
-            raise ValueError(f"num_graphs must be >= 0, got {num_graphs}")
+        check_batch_vector(batch, x.size(0), num_graphs)
 
 
 class MLPShortcutHead(torch.nn.Module):
@@ -162,7 +148,7 @@ class MLPShortcutHead(torch.nn.Module):
     """
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        _check_positive_ints(in_channels=in_channels, out_channels=out_channels)
+        check_positive_ints(in_channels=in_channels, out_channels=out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.mlp = Sequential(

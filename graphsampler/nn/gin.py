@@ -7,6 +7,13 @@ from torch.nn import BatchNorm1d, Linear, ModuleList, ReLU, Sequential
 from torch_geometric.nn import GINConv, global_add_pool
 from torch_geometric.nn.inits import glorot, zeros
 
+from graphsampler.nn._checks import (
+    check_batch_vector,
+    check_dtype,
+    check_edge_index,
+    check_positive_ints,
+)
+
 
 class GINEncoder(torch.nn.Module):
     r"""GraphCL's graph encoder (``Encoder`` in its ``unsupervised_TU/gin.py``).
@@ -42,11 +49,8 @@ class GINEncoder(torch.nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int = 32,
                  num_layers: int = 3) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels),
-                            ("hidden_channels", hidden_channels),
-                            ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(in_channels=in_channels, hidden_channels=hidden_channels,
+                            num_layers=num_layers)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.num_layers = num_layers
@@ -114,15 +118,7 @@ class GINEncoder(torch.nn.Module):
             torch.Tensor: Graph embeddings, shape :math:`[B, \text{out\_channels}]`.
         """
         self._check_nodes(x, edge_index)
-        if batch.dim() != 1 or batch.numel() != x.size(0) or batch.dtype != torch.long:
-            raise ValueError(f"batch must be a 1-D int64 tensor with one entry per node "
-                             f"({x.size(0)}), got shape {tuple(batch.shape)} and "
-                             f"dtype {batch.dtype}")
-        if num_graphs is None and batch.numel() == 0:
-            raise ValueError("cannot infer the number of graphs of an empty batch; "
-                             "pass num_graphs")
-        if num_graphs is not None and num_graphs < 0:
-            raise ValueError(f"num_graphs must be >= 0, got {num_graphs}")
+        check_batch_vector(batch, x.size(0), num_graphs)
         return global_add_pool(self._embed(x, edge_index), batch, size=num_graphs)
 
     def _check_nodes(self, x: Tensor, edge_index: Tensor) -> None:
@@ -130,18 +126,11 @@ class GINEncoder(torch.nn.Module):
         if not x.is_floating_point():
             raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}; "
                              f"convert node features with x.to({dtype})")
-        if x.dtype != dtype:
-            raise ValueError(f"x has dtype {x.dtype} but the encoder's parameters are "
-                             f"{dtype}; convert one of them (x.to({dtype}) or "
-                             f"encoder.to({x.dtype}))")
+        check_dtype(x, dtype)
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"x must have shape [num_nodes, {self.in_channels}] "
                              f"(in_channels), got {tuple(x.shape)}")
-        if edge_index.dim() != 2 or edge_index.size(0) != 2 \
-                or edge_index.dtype != torch.long:
-            raise ValueError(f"edge_index must be an int64 tensor of shape "
-                             f"[2, num_edges], got shape {tuple(edge_index.shape)} and "
-                             f"dtype {edge_index.dtype}")
+        check_edge_index(edge_index)
         if self.training and x.size(0) < 2:
             raise ValueError(f"BatchNorm needs at least 2 nodes in training mode, got "
                              f"{x.size(0)}; batch more graphs or call encoder.eval()")

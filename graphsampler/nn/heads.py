@@ -6,6 +6,8 @@ from torch import Tensor
 from torch.nn import Linear, ReLU, Sequential
 from torch_geometric.nn.inits import glorot, zeros
 
+from graphsampler.nn._checks import check_positive_ints
+
 
 class ProjectionHead(torch.nn.Module):
     r"""GraphCL's projection head (``proj_head`` in ``unsupervised_TU/gsimclr.py``):
@@ -28,10 +30,7 @@ class ProjectionHead(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: Optional[int] = None) -> None:
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
-        for name, value in (("in_channels", in_channels),
-                            ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(in_channels=in_channels, out_channels=out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.mlp = Sequential(Linear(in_channels, in_channels), ReLU(),
