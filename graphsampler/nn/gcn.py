@@ -4,8 +4,12 @@ from typing import Optional
 
 import torch
 from torch import Tensor
-from torch.nn import Linear, ModuleList, PReLU, Sequential
-from torch_geometric.nn import GCNConv, global_add_pool
+from torch.nn import Linear, ModuleList, Parameter, PReLU, Sequential
+from torch_geometric.nn import global_add_pool
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.nn.inits import glorot, zeros
+
+from graphsampler.nn.adjacency import Adjacency
 
 from graphsampler.nn._checks import (
     check_batch_vector,
@@ -25,7 +29,8 @@ class GCNEncoder(torch.nn.Module):
 
     * adjacency view (``normalize=True``):
       :math:`\hat{D}^{-1/2} (A + I) \hat{D}^{-1/2}`, the reference's ``normalize_adj``
-      (:class:`~torch_geometric.nn.conv.GCNConv`'s own normalisation);
+      (:func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`, as
+      :class:`~torch_geometric.nn.conv.GCNConv` normalises);
     * diffusion view (``normalize=False``): the PPR weights as they are,
       :math:`\tilde{A} = \mathbf{S}` given as ``edge_index``/``edge_weight`` from
       :func:`graphsampler.augment.diffusion.add_diffusion` (no self-loops added, no
@@ -65,8 +70,7 @@ class GCNEncoder(torch.nn.Module):
         self.num_layers = num_layers
         self.normalize = normalize
         self.convs = ModuleList(
-            GCNConv(in_channels if layer == 0 else hidden_channels, hidden_channels,
-                    normalize=normalize)
+            GCNLayer(in_channels if layer == 0 else hidden_channels, hidden_channels)
             for layer in range(num_layers))
         self.acts = ModuleList(PReLU() for _ in range(num_layers))
 
@@ -102,10 +106,14 @@ class GCNEncoder(torch.nn.Module):
             :math:`[N, h]`, and graph representations, :math:`[B, L h]`.
         """
         self._check_inputs(x, edge_index, batch, edge_weight, num_graphs)
+        if self.normalize:
+            edge_index, edge_weight = gcn_norm(edge_index, edge_weight, x.size(0),
+                                               add_self_loops=True, dtype=x.dtype)
+        adjacency = Adjacency(edge_index, x.size(0), edge_weight)
         pooled = []
         h = x
         for conv, act in zip(self.convs, self.acts):
-            h = act(conv(h, edge_index, edge_weight))
+            h = act(conv(h, adjacency))
             pooled.append(global_add_pool(h, batch, size=num_graphs))
         return h, torch.cat(pooled, dim=1)
 
@@ -125,6 +133,51 @@ class GCNEncoder(torch.nn.Module):
                              f"entry per edge ({edge_index.size(1)}), got shape "
                              f"{tuple(edge_weight.shape)} and dtype {edge_weight.dtype}")
         check_batch_vector(batch, x.size(0), num_graphs)
+
+
+class GCNLayer(torch.nn.Module):
+    r"""One GCN layer without its activation: :math:`H' = \tilde{A} H W + b`.
+
+    The propagation matrix :math:`\tilde{A}` comes as an
+    :class:`~graphsampler.nn.adjacency.Adjacency` that the encoder builds once per batch
+    for all its layers. The product is taken as :math:`(\tilde{A} H) W` when the layer
+    widens (:math:`F < F'`: the sparse product runs on the narrower input) and as
+    :math:`\tilde{A} (H W)` otherwise. Parameters as in
+    :class:`~torch_geometric.nn.conv.GCNConv`: ``lin.weight`` (Xavier-uniform, no bias)
+    and ``bias`` (zero).
+
+    Args:
+        in_channels (int): Input width :math:`F`.
+        out_channels (int): Output width :math:`F'`.
+
+    Example:
+        >>> layer = GCNLayer(3, 8)
+        >>> edge_index = torch.tensor([[0, 1], [1, 0]])
+        >>> layer(torch.randn(2, 3), Adjacency(edge_index, num_nodes=2)).shape
+        torch.Size([2, 8])
+    """
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.lin = Linear(in_channels, out_channels, bias=False)
+        self.bias = Parameter(torch.empty(out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r"""Xavier-uniform weight, zero bias."""
+        glorot(self.lin.weight)
+        zeros(self.bias)
+
+    def forward(self, x: Tensor, adjacency: Adjacency) -> Tensor:
+        r"""Args:
+            x (torch.Tensor): Node features, shape :math:`[N, F]`.
+            adjacency (Adjacency): The propagation matrix of the batch.
+
+        Returns:
+            torch.Tensor: Shape :math:`[N, F']`.
+        """
+        if self.lin.in_features < self.lin.out_features:
+            return self.lin(adjacency(x)) + self.bias
+        return adjacency(self.lin(x)) + self.bias
 
 
 class MLPShortcutHead(torch.nn.Module):

@@ -4,9 +4,10 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch.nn import BatchNorm1d, Linear, ModuleList, ReLU, Sequential
-from torch_geometric.nn import GINConv, global_add_pool
+from torch_geometric.nn import global_add_pool
 from torch_geometric.nn.inits import glorot, zeros
 
+from graphsampler.nn.adjacency import Adjacency
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
@@ -18,10 +19,9 @@ from graphsampler.nn._checks import (
 class GINEncoder(torch.nn.Module):
     r"""GraphCL's graph encoder (``Encoder`` in its ``unsupervised_TU/gin.py``).
 
-    Each of the :obj:`num_layers` layers applies
-    :class:`~torch_geometric.nn.conv.GINConv` with the MLP
-    ``Linear -> ReLU -> Linear`` (:math:`\epsilon = 0`, not trained), then ReLU, then
-    :class:`~torch.nn.BatchNorm1d`, in that order. The graph embedding is the sum over
+    Each of the :obj:`num_layers` layers applies a :class:`GINLayer` with the MLP
+    ``Linear -> ReLU -> Linear``, then ReLU, then :class:`~torch.nn.BatchNorm1d`, in that
+    order. The graph embedding is the sum over
     the graph's nodes (:func:`~torch_geometric.nn.pool.global_add_pool`) of every
     layer's output, concatenated: :math:`[\sum_v h_v^{(1)} \,\|\, \dots \,\|\,
     \sum_v h_v^{(L)}]`, of size :obj:`num_layers * hidden_channels` (96 by default).
@@ -60,7 +60,7 @@ class GINEncoder(torch.nn.Module):
             width_in = in_channels if layer == 0 else hidden_channels
             mlp = Sequential(Linear(width_in, hidden_channels), ReLU(),
                              Linear(hidden_channels, hidden_channels))
-            self.convs.append(GINConv(mlp))
+            self.convs.append(GINLayer(mlp))
             self.norms.append(BatchNorm1d(hidden_channels))
         self.reset_parameters()
 
@@ -96,8 +96,9 @@ class GINEncoder(torch.nn.Module):
     def _embed(self, x: Tensor, edge_index: Tensor) -> Tensor:
         layers = []
         h = x
+        adjacency = Adjacency(edge_index, x.size(0))
         for conv, norm in zip(self.convs, self.norms):
-            h = norm(conv(h, edge_index).relu())
+            h = norm(conv(h, adjacency).relu())
             layers.append(h)
         return torch.cat(layers, dim=1)
 
@@ -134,3 +135,35 @@ class GINEncoder(torch.nn.Module):
         if self.training and x.size(0) < 2:
             raise ValueError(f"BatchNorm needs at least 2 nodes in training mode, got "
                              f"{x.size(0)}; batch more graphs or call encoder.eval()")
+
+
+class GINLayer(torch.nn.Module):
+    r"""One GIN layer with :math:`\epsilon = 0` (GraphCL's, not trained):
+    :math:`\mathbf{h}_i' = \mathrm{MLP}(\mathbf{h}_i + \sum_{(j, i) \in E} \mathbf{h}_j)`.
+
+    The same computation and parameter names as :class:`~torch_geometric.nn.conv.GINConv`
+    with ``eps=0``, but it takes an :class:`~graphsampler.nn.adjacency.Adjacency` that
+    the encoder builds once per batch for all its layers.
+
+    Args:
+        nn (torch.nn.Module): The MLP, mapping :math:`[N, F]` to :math:`[N, F']`.
+
+    Example:
+        >>> layer = GINLayer(torch.nn.Linear(3, 8))
+        >>> edge_index = torch.tensor([[0, 1], [1, 0]])
+        >>> layer(torch.randn(2, 3), Adjacency(edge_index, num_nodes=2)).shape
+        torch.Size([2, 8])
+    """
+    def __init__(self, nn: torch.nn.Module) -> None:
+        super().__init__()
+        self.nn = nn
+
+    def forward(self, x: Tensor, adjacency: Adjacency) -> Tensor:
+        r"""Args:
+            x (torch.Tensor): Node features, shape :math:`[N, F]`.
+            adjacency (Adjacency): The batch's edges.
+
+        Returns:
+            torch.Tensor: Shape :math:`[N, F']`.
+        """
+        return self.nn(x + adjacency(x))

@@ -116,8 +116,7 @@ def test_defaults_and_registered_layers():
         assert {f"convs.{layer}.lin.weight", f"convs.{layer}.bias",
                 f"acts.{layer}.weight"} <= names
     assert len(names) == 12
-    assert encoder.convs[0].normalize and not GCNEncoder(3, normalize=False) \
-        .convs[0].normalize
+    assert encoder.normalize and not GCNEncoder(3, normalize=False).normalize
 
 
 def test_one_jsd_step_trains_every_encoder_parameter():
