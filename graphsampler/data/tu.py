@@ -39,7 +39,7 @@ from .manifest import tu_manifest
 
 DATA_ENV = "GRAPHSAMPLER_DATA"
 MIRROR_ENV = "GRAPHSAMPLER_TU_MIRROR"
-NODE_FEATURES = ("auto", "constant", "degree")
+NODE_FEATURES = ("auto", "constant", "degree", "labels+degree")
 DEFAULT_MAX_DEGREE = 64
 _AVG_TOLERANCE = 0.005  # relative tolerance of the manifest's average nodes/edges
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
@@ -57,9 +57,8 @@ def load_tu(
 
     Datasets without node labels (IMDB-BINARY, IMDB-MULTI, REDDIT-BINARY, COLLAB) get
     synthetic features, computed once over the whole in-memory storage (no per-item
-    transform). Datasets with node labels (MUTAG, PROTEINS, NCI1) always keep their
-    one-hot node labels as features: :obj:`node_features` only applies to featureless
-    datasets.
+    transform). Datasets with node labels (MUTAG, PROTEINS, NCI1) keep their one-hot
+    node labels as features; only :obj:`"labels+degree"` adds to them.
 
     Args:
         name (str): One of :func:`graphsampler.data.known_datasets`, e.g.
@@ -67,19 +66,24 @@ def load_tu(
         root (str or PathLike, optional): Data root; the dataset lives in
             :obj:`root/NAME`. (default: env :obj:`GRAPHSAMPLER_DATA` if set, else
             :obj:`./datasets` relative to the current directory)
-        node_features (str, optional): Features of featureless datasets:
-            :obj:`"constant"` (one 1.0 per node, as GraphCL), :obj:`"degree"` (one-hot
-            node degree capped at :obj:`max_degree`, as MVGRL) or :obj:`"auto"` (the
-            dataset's node labels when it has them, else constant). (default: :obj:`"auto"`)
-        max_degree (int, optional): Degree cap of :obj:`"degree"` features; degrees
-            :math:`\geq` :obj:`max_degree` share the last of :obj:`max_degree + 1`
-            columns. (default: :obj:`64`)
+        node_features (str, optional): :obj:`"auto"` (the dataset's node labels when it
+            has them, else constant), :obj:`"constant"` (one 1.0 per node where there
+            are no labels, as GraphCL), :obj:`"degree"` (one-hot node degree where there
+            are no labels) or :obj:`"labels+degree"` (the node labels, if any, followed
+            by the one-hot degree, on every dataset, as MVGRL's code builds its
+            features). (default: :obj:`"auto"`)
+        max_degree (int, optional): Degree cap of the one-hot degree: degrees
+            :math:`\geq` :obj:`max_degree` share the last column. It has
+            :math:`\min(` :obj:`max_degree` :math:`, \Delta) + 1` columns for the
+            dataset's largest degree :math:`\Delta`, so none is always zero.
+            (default: :obj:`64`)
         mirror (str or PathLike, optional): Folder holding :obj:`NAME.zip`.
             (default: env :obj:`GRAPHSAMPLER_TU_MIRROR` if set, else download)
 
     Returns:
-        TUDataset: Graphs with :obj:`x` of shape :math:`[N, F]` (:math:`F` = number of
-        node labels, 1, or :obj:`max_degree + 1`) and :obj:`y` of shape :math:`[1]`.
+        TUDataset: Graphs with :obj:`x` of shape :math:`[N, F]` (:math:`F`: node labels,
+        1, degree columns, or labels plus degree columns) and :obj:`y` of shape
+        :math:`[1]`.
 
     Example:
         >>> ds = load_tu("MUTAG", "/tmp/data", mirror="/work/shared/datasets/tu")
@@ -109,7 +113,7 @@ def load_tu(
 
     dataset = _construct(root_dir, name, downloading=needs_raw, mirror=mirror_dir)
     _check_against_manifest(dataset, name, stats, root_dir / name)
-    if dataset._data.x is None:
+    if dataset._data.x is None or node_features == "labels+degree":
         _set_synthetic_features(dataset, node_features, max_degree)
     return dataset
 
@@ -272,9 +276,12 @@ def _set_synthetic_features(dataset: TUDataset, node_features: str, max_degree: 
     data = dataset._data
     node_slice = _node_slice(dataset)
     num_nodes = int(node_slice[-1])
-    if node_features == "degree":
+    if node_features in ("degree", "labels+degree"):
         edge_index = collated_edge_index(data.edge_index, dataset.slices["edge_index"], node_slice)
-        data.x = degree_one_hot(edge_index, num_nodes, max_degree)
+        largest = int(torch.bincount(edge_index[0], minlength=num_nodes).max()) \
+            if num_nodes else 0
+        degree = degree_one_hot(edge_index, num_nodes, max(1, min(max_degree, largest)))
+        data.x = degree if data.x is None else torch.cat([data.x, degree], dim=1)
     else:  # "constant", or "auto" on a dataset without node labels
         data.x = constant_features(num_nodes, device=data.edge_index.device)
     dataset.slices["x"] = node_slice

@@ -81,7 +81,7 @@ def test_unknown_name_and_bad_arguments(tmp_path):
                                          r"MUTAG, PROTEINS, NCI1, .*COLLAB"):
         load_tu("ENZYMES", tmp_path)
     with pytest.raises(ValueError, match=r"node_features must be one of auto, constant, "
-                                         r"degree; got 'onehot'"):
+                                         r"degree, labels\+degree; got 'onehot'"):
         load_tu("MUTAG", tmp_path, node_features="onehot")
     with pytest.raises(ValueError, match=r"max_degree must be an int >= 1, got 0"):
         load_tu("MUTAG", tmp_path, max_degree=0)
@@ -206,9 +206,10 @@ def test_degree_features_set_on_storage(tmp_path, tiny_manifest, monkeypatch, ma
 
     ds = load_tu("TINY", tmp_path / "root", node_features="degree", max_degree=max_degree)
 
-    want = torch.zeros(11, max_degree + 1)
-    want[torch.arange(11), torch.tensor(_networkx_degrees()).clamp(max=max_degree)] = 1
-    assert ds.num_features == max_degree + 1
+    cap = min(max_degree, max(_networkx_degrees()))  # no column that is always zero
+    want = torch.zeros(11, cap + 1)
+    want[torch.arange(11), torch.tensor(_networkx_degrees()).clamp(max=cap)] = 1
+    assert ds.num_features == cap + 1
     torch.testing.assert_close(ds._data.x, want)  # set once on the storage, not per item
     assert ds.transform is None
     starts = [0, 4, 6, 11]
@@ -231,6 +232,21 @@ def test_node_labels_are_kept(tmp_path, tiny_manifest, mode):
     ds = load_tu("LABELLED", tmp_path / "root", node_features=mode, mirror=tmp_path / "mirror")
     want = torch.nn.functional.one_hot(torch.arange(11) % 3, 3).float()
     torch.testing.assert_close(ds._data.x, want)
+
+
+@pytest.mark.parametrize("max_degree", [2, 64])
+def test_labels_plus_degree_features(tmp_path, tiny_manifest, max_degree):
+    _tiny_zip(tmp_path / "mirror" / "LABELLED.zip", name="LABELLED", node_labels=True)
+    _tiny_zip(tmp_path / "mirror" / "TINY.zip")
+    for name, labels in (("LABELLED", torch.nn.functional.one_hot(torch.arange(11) % 3, 3)),
+                         ("TINY", torch.zeros(11, 0))):
+        ds = load_tu(name, tmp_path / "root", node_features="labels+degree",
+                     max_degree=max_degree, mirror=tmp_path / "mirror")
+        cap = min(max_degree, max(_networkx_degrees()))
+        degree = torch.nn.functional.one_hot(
+            torch.tensor(_networkx_degrees()).clamp(max=cap), cap + 1)
+        torch.testing.assert_close(ds._data.x, torch.cat([labels, degree], 1).float())
+        assert ds[1].x.shape == (2, labels.size(1) + cap + 1)
 
 
 def test_data_root_from_env(tmp_path, tiny_manifest, monkeypatch):
