@@ -6,6 +6,7 @@ the instances, and mini-batches drawn by random walks with restart on it, as a
 """
 from graphsampler.data import IndexedDataset, load_tu
 from graphsampler.samplers import (
+    DistributedBatchSampler,
     EmbeddingBank,
     KNNBatchSampler,
     ProximityBatchSampler,
@@ -25,4 +26,5 @@ __all__ = [
     "UniformBatchSampler",
     "KNNBatchSampler",
     "ProximityBatchSampler",
+    "DistributedBatchSampler",
 ]

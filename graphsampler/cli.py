@@ -74,20 +74,26 @@ def summary_line(records: Sequence[dict]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from graphsampler.distributed import is_main_process, process_group
     from graphsampler.experiment import run
+    from graphsampler.train import resolve_device
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     configs = [_config(args, args.dataset, seed) for seed in args.seeds]  # validates first
     records = []
-    for config in configs:
-        record = run(config, progress=not args.quiet)
-        with out.open("a") as fh:
-            fh.write(json.dumps(record) + "\n")
-        records.append(record)
-        print(f"seed {config.seed}: {record['accuracy_mean']:.2f} +- {record['accuracy_std']:.2f}"
-              f" (train {record['train_seconds']:.1f}s, eval {record['eval_seconds']:.1f}s)",
-              file=sys.stderr)
-    print(summary_line(records))
+    with process_group(resolve_device(args.device)):  # under torchrun; else a no-op
+        for config in configs:
+            record = run(config, progress=not args.quiet and is_main_process())
+            if record is None:  # a rank other than 0: rank 0 evaluates and writes
+                continue
+            with out.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            records.append(record)
+            print(f"seed {config.seed}: {record['accuracy_mean']:.2f} +- "
+                  f"{record['accuracy_std']:.2f} (train {record['train_seconds']:.1f}s, "
+                  f"eval {record['eval_seconds']:.1f}s)", file=sys.stderr)
+    if records:
+        print(summary_line(records))
     return 0
 
 

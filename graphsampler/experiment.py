@@ -17,6 +17,7 @@ import torch
 import torch_geometric
 
 from graphsampler.data import IndexedDataset, load_tu
+from graphsampler.distributed import is_main_process, main_process_first
 from graphsampler.eval.svm import svm_cv
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.methods.graphcl import GraphCL
@@ -141,8 +142,12 @@ def load_dataset(config: RunConfig):
 
 
 def run(config: RunConfig, *, checkpoint: str | Path | None = None,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True) -> dict[str, Any] | None:
     r"""Trains and evaluates one configuration; returns its JSON-serialisable record.
+
+    Under :mod:`torch.distributed` (``torchrun``) every rank trains its share of the
+    batches (see :func:`~graphsampler.train.train`) and only rank 0 evaluates: the
+    other ranks return ``None``.
 
     Args:
         config (RunConfig): The run.
@@ -158,12 +163,15 @@ def run(config: RunConfig, *, checkpoint: str | Path | None = None,
     """
     device = resolve_device(config.device)
     seed_everything(config.seed)
-    dataset = IndexedDataset(load_dataset(config))
+    with main_process_first():  # one rank extracts and processes the dataset files
+        dataset = IndexedDataset(load_dataset(config))
     method = make_method(config, dataset.num_features)
     sampler = make_sampler(config, len(dataset))
     lr = METHOD_LR[config.method] if config.lr is None else config.lr
     result = train(method, dataset, sampler, epochs=config.epochs, lr=lr,
                    device=device, seed=config.seed, checkpoint=checkpoint, progress=progress)
+    if not is_main_process():
+        return None
     tic = time.perf_counter()
     x, y = embed_dataset(method, dataset, device=device)
     scores = svm_cv(x, y, kernel=method.eval_kernel, seed=config.seed)

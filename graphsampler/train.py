@@ -10,14 +10,18 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
+from graphsampler.distributed import is_main_process
 from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.samplers.batch import UniformBatchSampler
+from graphsampler.samplers.distributed import DistributedBatchSampler
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
@@ -52,9 +56,23 @@ class TrainResult:
             ``same_label_frac``) and the sampler's ``sampler_stats``.
         seconds: Training wall time, summed over the epochs run (a resumed run counts
             the epochs before its interruption too).
+
+    Under :mod:`torch.distributed` the loss and hardness are those of this rank's batches.
     """
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+
+
+class _TrainingStep(torch.nn.Module):
+    r"""``forward`` is the method's training step, so that DDP, which hooks ``forward``,
+    averages the gradients of that step across ranks."""
+
+    def __init__(self, method: ContrastiveMethod) -> None:
+        super().__init__()
+        self.method = method
+
+    def forward(self, batch: Any, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        return self.method.training_step(batch, generator)
 
 
 def _save_atomic(obj: Any, path: Path) -> None:
@@ -85,11 +103,18 @@ def train(
     with an existing checkpoint resumes after its last finished epoch and continues the
     same stream of batches.
 
+    Under an initialised :mod:`torch.distributed` process group (``torchrun``) every
+    rank calls :func:`train` with the same arguments: rank :math:`r` of :math:`W` takes
+    batches :math:`r, r + W, \ldots` of each epoch (:class:`DistributedBatchSampler`,
+    which also shares the bank across ranks), DDP averages the gradients, and only
+    rank 0 writes the checkpoint.
+
     Args:
         method (ContrastiveMethod): The model and its training step.
         dataset (Dataset): An :class:`~graphsampler.data.IndexedDataset` (graphs that
             carry ``sample_idx``) of ``sampler.num_items`` graphs.
-        sampler (UniformBatchSampler): Any batch sampler of :mod:`graphsampler.samplers`.
+        sampler (UniformBatchSampler): Any batch sampler of :mod:`graphsampler.samplers`
+            (not wrapped: under :mod:`torch.distributed` :func:`train` wraps it).
         epochs (int): Epochs to train. (default: :obj:`20`)
         lr (float): Adam learning rate. (default: :obj:`0.01`)
         device (str or torch.device): ``"auto"`` (CUDA if present), ``"cpu"``, ``"cuda"``...
@@ -118,6 +143,9 @@ def train(
     device = resolve_device(device)
     seed_everything(seed)
     method.to(device)
+    distributed = dist.is_initialized()
+    step = DistributedDataParallel(_TrainingStep(method)) if distributed else method.training_step
+    batches = DistributedBatchSampler(sampler) if distributed else sampler
     optimizer = torch.optim.Adam(method.parameters(), lr=lr)
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
@@ -137,18 +165,18 @@ def train(
         result = TrainResult(state["history"], state["seconds"])
         start_epoch = state["epoch"] + 1
 
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers)
+    loader = DataLoader(dataset, batch_sampler=batches, num_workers=num_workers)
     bar = tqdm(range(start_epoch, epochs), desc=f"train {type(method).__name__}",
                unit="epoch", disable=not progress, initial=start_epoch, total=epochs)
     for epoch in bar:
         method.train()
-        sampler.set_epoch(epoch)
+        batches.set_epoch(epoch)
         tic = time.perf_counter()
         losses: list[Tensor] = []
         hardness: list[dict[str, float]] = []
         for batch in loader:
             batch = batch.to(device)
-            loss, z = method.training_step(batch, generator)
+            loss, z = step(batch, generator)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"the loss became {loss.item()} at epoch {epoch}; lower the learning "
@@ -157,7 +185,7 @@ def train(
             loss.backward()
             optimizer.step()
             z = z.detach()
-            sampler.update(batch.sample_idx, z)
+            batches.update(batch.sample_idx, z)
             losses.append(loss.detach())
             labels = batch.y.view(-1) if getattr(batch, "y", None) is not None else None
             if z.size(0) > 1:
@@ -174,7 +202,7 @@ def train(
         result.history.append(record)
         result.seconds += seconds
         bar.set_postfix(loss=f"{record['loss']:.4f}")
-        if path is not None:
+        if path is not None and is_main_process():
             path.parent.mkdir(parents=True, exist_ok=True)
             _save_atomic({
                 "epoch": epoch, "method": method.state_dict(),

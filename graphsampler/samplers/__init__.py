@@ -12,6 +12,7 @@ from graphsampler.samplers.batch import (
     UniformBatchSampler,
     epoch_generator,
 )
+from graphsampler.samplers.distributed import DistributedBatchSampler
 from graphsampler.samplers.proximity import build_proximity_graph, draw_candidates
 from graphsampler.samplers.walk import (
     WalkResult,
@@ -31,5 +32,6 @@ __all__ = [
     "UniformBatchSampler",
     "KNNBatchSampler",
     "ProximityBatchSampler",
+    "DistributedBatchSampler",
     "epoch_generator",
 ]
