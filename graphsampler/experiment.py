@@ -6,6 +6,7 @@ per cell; it returns the JSON record that both append to their results file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
 import subprocess
 import time
@@ -86,8 +87,12 @@ class RunConfig:
                      if f.name not in skip)
 
 
+@functools.cache
 def git_commit() -> str:
-    r"""The checkout's commit (with ``-dirty`` for uncommitted changes), or ``unknown``."""
+    r"""The checkout's commit (with ``-dirty`` for uncommitted changes), or ``unknown``.
+
+    Read once per process (first call; :func:`run` calls it before training), so that a
+    long suite keeps recording the code it imported even if the checkout moves on."""
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
@@ -162,6 +167,7 @@ def run(config: RunConfig, *, checkpoint: str | Path | None = None,
         batch hardness).
     """
     device = resolve_device(config.device)
+    git_commit()  # the code this process imported, before the checkout can change
     seed_everything(config.seed)
     with main_process_first():  # one rank extracts and processes the dataset files
         dataset = IndexedDataset(load_dataset(config))
