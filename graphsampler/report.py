@@ -13,8 +13,9 @@ Statistics, per method/loss, dataset and sampler (a *cell*):
   within one of the paper's standard deviations or above;
 * against uniform: the per-seed paired difference ``sampler - uniform`` over the seeds
   both ran, its mean, std and number of seeds;
-* hardness: the last epoch's ``neg_cos_mean``, ``neg_cos_max`` and
-  ``false_negative_rate`` (fraction of same-label negative pairs), averaged over seeds.
+* hardness: the last epoch's ``neg_cos_mean``, ``neg_cos_max``,
+  ``false_negative_rate`` (fraction of same-label negative pairs) and the sampler's
+  ``coverage`` (fraction of the dataset the epoch's batches held), averaged over seeds.
 
 Runs that differ from the paper's settings (e.g. fewer epochs) form their own cells,
 labelled with the differing settings, and get no verdict.
@@ -49,7 +50,7 @@ RESULTS_FILE = "results.jsonl"
 REPORT_FILE = "report.md"
 ACCURACY_PNG = "accuracy.png"
 HARDNESS_PNG = "hardness.png"
-HARDNESS_KEYS = ("neg_cos_mean", "neg_cos_max", "false_negative_rate")
+HARDNESS_KEYS = ("neg_cos_mean", "neg_cos_max", "false_negative_rate", "coverage")
 _RECORD_KEYS = ("method", "loss", "dataset", "sampler", "seed", "accuracy_mean", "config")
 #: Config fields that name a cell or a run rather than a setting.
 _NOT_SETTINGS = ("method", "loss", "dataset", "sampler", "seed", "device", "data_root")
@@ -203,7 +204,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[Cell]:
         seed = record["seed"]
         cell["accuracy"][seed] = float(record["accuracy_mean"])
         history = record.get("history") or []
-        curves = [{k: h[k] for k in HARDNESS_KEYS if k in h} for h in history]
+        curves = [{k: v for k, v in {**h.get("sampler_stats", {}), **h}.items()
+                   if k in HARDNESS_KEYS} for h in history]
         cell["curves"][seed] = curves
         if curves:
             cell["hardness"][seed] = curves[-1]
@@ -309,11 +311,13 @@ def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE)
                       "paper's 5; their means and stds are rougher estimates."]
     lines += [
         "", "## Batch hardness (last epoch, mean over seeds)", "",
-        "Cosine similarity of the in-batch negative pairs (projection-head embeddings) "
-        "and the false-negative rate (fraction of negative pairs that share a label).", "",
+        "Cosine similarity of the in-batch negative pairs (projection-head embeddings), "
+        "the false-negative rate (fraction of negative pairs that share a label) and the "
+        "epoch's coverage (fraction of the dataset its batches held; runs recorded "
+        "before coverage was logged show –).", "",
         "| method/loss | dataset | sampler | neg_cos_mean | neg_cos_max "
-        "| false_negative_rate | seeds |",
-        "|---|---|---|---|---|---|---|",
+        "| false_negative_rate | coverage | seeds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
         h = hardness_means(cell)

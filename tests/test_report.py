@@ -32,7 +32,8 @@ def record(dataset, sampler, seed, acc, *, last_cos=0.2, device="cpu (x)", commi
         "history": [
             {"epoch": 0, "neg_cos_mean": 0.9, "neg_cos_max": 0.99, "false_negative_rate": 0.9},
             {"epoch": 1, "neg_cos_mean": last_cos, "neg_cos_max": last_cos + 0.5,
-             "false_negative_rate": last_cos / 2},
+             "false_negative_rate": last_cos / 2,
+             "sampler_stats": {"coverage": 1.0 - last_cos / 4}},
         ],
     }
 
@@ -124,7 +125,8 @@ def test_hardness_table_averages_the_last_epoch_over_seeds():
     for (dataset, sampler), by_seed in ACCURACY.items():
         last = [0.1 * (seed + 1) for seed in by_seed]
         expected = [statistics.mean(last), statistics.mean(x + 0.5 for x in last),
-                    statistics.mean(x / 2 for x in last)]
+                    statistics.mean(x / 2 for x in last),
+                    statistics.mean(1.0 - x / 4 for x in last)]
         assert rows[("graphcl/infonce", dataset, sampler)] == (
             [f"{v:.3f}" for v in expected] + [str(len(by_seed))])
 

@@ -95,7 +95,9 @@ class UniformBatchSampler(Sampler[list[int]]):
         self.epoch = 0
         self.bank = EmbeddingBank(num_items, device=device)
         self._progress: _EpochProgress | None = None
-        #: Statistics of the last planned epoch (graph builds, walk top-ups, ...).
+        #: Statistics of the last planned epoch (graph builds, walk top-ups, ...), and
+        #: once the epoch is over its ``coverage``: the fraction of the dataset that its
+        #: batches hold (1.0 for uniform batches; below 1 where walks repeat instances).
         self.stats: dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -136,6 +138,7 @@ class UniformBatchSampler(Sampler[list[int]]):
             batch = progress.pending.pop(0)
             progress.position += 1
             yield batch.tolist()
+        self.stats["coverage"] = progress.covered.float().mean().item()
         self._progress = None
         self.epoch = progress.epoch + 1
 

@@ -90,6 +90,20 @@ def test_epoch_covers_the_dataset_when_batches_are_clusters(kind):
     assert all(len(set(labels[b].tolist())) == 1 for b in batches)
 
 
+@pytest.mark.parametrize("kind", ["uniform", "knn", "proximity"])
+def test_coverage_is_the_fraction_of_items_the_epoch_holds(kind):
+    emb, _ = clustered(noise=1.0)  # overlapping clusters: walks repeat instances
+    sampler = filled(make(kind, seed=4), emb)
+    batches = list(sampler)
+    assert "coverage" in sampler.stats
+    distinct = len(set(itertools.chain(*batches)))
+    assert sampler.stats["coverage"] == pytest.approx(distinct / N)
+    if kind == "uniform":
+        assert sampler.stats["coverage"] == 1.0
+    else:
+        assert sampler.stats["coverage"] < 1.0
+
+
 def test_proximity_batches_are_harder_than_uniform():
     emb, labels = clustered(512, clusters=16, noise=1.0, seed=2)
 
