@@ -6,8 +6,8 @@ BatchSampler code written here (per anchor: gather M random candidates, score, t
 per batch: a Python-loop random walk with restart from an instance not yet covered),
 both run in this process on the same embeddings. Then the hardness of the batches on
 clustered embeddings (same-cluster pair fraction, mean in-batch cosine), ours vs the
-reference vs uniform batches, over several seeds; and the peak memory of our graph
-build in a child process.
+reference vs uniform batches, over several seeds; and, in a child process, the peak
+memory of our graph build and of a whole sampler epoch (bank, build, walks).
 
     python benchmarks/sampler_speed.py            # N = 5,000 and 100,000 (the reference
                                                   # takes ~10 minutes at 100,000)
@@ -103,11 +103,22 @@ def _child_peak(n: int, queue: mp.Queue) -> None:
     emb = torch.randn(n, D)
     before = rss("VmRSS:")
     tic = time.perf_counter()
-    build_proximity_graph(emb, K, M)
-    queue.put({"seconds": time.perf_counter() - tic,
-               "peak_above_inputs_mib": (rss("VmHWM:") - before) / 2**20,
-               "embeddings_mib": emb.numel() * 4 / 2**20,
-               "table_mib": n * K * 8 / 2**20})
+    table = build_proximity_graph(emb, K, M)
+    out = {"seconds": time.perf_counter() - tic,
+           "peak_above_inputs_mib": (rss("VmHWM:") - before) / 2**20,
+           "embeddings_mib": emb.numel() * 4 / 2**20,
+           "table_mib": table.numel() * table.element_size() / 2**20}
+    del table
+    # The whole sampler: bank copy, graph build and one epoch of walks, peak reset first.
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    before = rss("VmRSS:")
+    tic = time.perf_counter()
+    batches, _ = ours_epoch(emb, seed=0)
+    out.update(epoch_seconds=time.perf_counter() - tic,
+               epoch_peak_above_inputs_mib=(rss("VmHWM:") - before) / 2**20,
+               epoch_batches=len(batches))
+    queue.put(out)
 
 
 def build_peak_memory(n: int) -> dict:
@@ -190,11 +201,14 @@ def main(argv: list[str] | None = None) -> int:
         ref = f"{r['reference_seconds']:.1f}" if "reference_seconds" in r else "-"
         sp = f"{r['speedup']:.0f}x" if "speedup" in r else "-"
         lines.append(f"| {r['N']:,} | {r['batches']} | {r['ours_seconds']:.2f} | {ref} | {sp} |")
-    lines += ["", "Peak memory of our graph build (child process, above its inputs):", "",
-              "| N | build (s) | peak above inputs (MiB) | embeddings (MiB) | table (MiB) |",
-              "|---|---|---|---|---|"]
+    lines += ["", "Peak memory in a child process, above its inputs: the graph build alone, "
+              "then the whole sampler (bank copy, build, one epoch of walks and batches):", "",
+              "| N | build (s) | build peak (MiB) | sampler epoch (s) | epoch peak (MiB) | "
+              "embeddings (MiB) | table (MiB) |",
+              "|---|---|---|---|---|---|---|"]
     for r in result["memory"]:
         lines.append(f"| {r['N']:,} | {r['seconds']:.2f} | {r['peak_above_inputs_mib']:.0f} | "
+                     f"{r['epoch_seconds']:.2f} | {r['epoch_peak_above_inputs_mib']:.0f} | "
                      f"{r['embeddings_mib']:.0f} | {r['table_mib']:.0f} |")
     h = result["hardness"]
     lines += ["", f"Hardness on clustered embeddings (N={h['N']:,}, {h['clusters']} clusters, "
