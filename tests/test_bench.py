@@ -111,7 +111,7 @@ def test_speed_suite_lists_the_scripts():
     root = SUITES_DIR.parents[1]
     assert not suite.configs
     assert [s.path for s in suite.scripts] == [root / "benchmarks" / f"{n}_speed.py"
-                                               for n in ("sampler", "epoch", "svm")]
+                                               for n in ("sampler", "epoch", "svm", "mvgrl")]
 
 
 def test_cell_overrides_and_loss_pairing(tmp_path):
