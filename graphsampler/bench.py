@@ -15,7 +15,8 @@ anywhere else. Its schema::
     seeds = [0, 1]
     epochs = 20                   # optional overrides of the paper's settings:
                                   # epochs, batch_size, lr, num_candidates,
-                                  # num_neighbors, restart_prob, augmentation
+                                  # num_neighbors, restart_prob, augmentation,
+                                  # precision
 
     [[scripts]]                   # any number; run as subprocesses after the cells
     path = "benchmarks/sampler_speed.py"   # relative to the repository root
@@ -58,6 +59,7 @@ from graphsampler import experiment
 from graphsampler.augment import GRAPHCL_AUGMENTATIONS
 from graphsampler.data import known_datasets
 from graphsampler.experiment import METHOD_LOSSES, SAMPLERS, RunConfig
+from graphsampler.precision import PRECISIONS
 from graphsampler.report import RESULTS_FILE, read_results, record_key, write_report
 
 #: The repository checkout that holds ``benchmarks/``.
@@ -71,7 +73,9 @@ _LIST_KEYS = {"methods": str, "losses": str, "datasets": str, "samplers": str, "
 _REQUIRED_KEYS = ("methods", "datasets", "samplers", "seeds")
 #: Settings a cell may override, with their type (the defaults are RunConfig's).
 OVERRIDES = {"epochs": int, "batch_size": int, "lr": float, "num_candidates": int,
-             "num_neighbors": int, "restart_prob": float, "augmentation": str}
+             "num_neighbors": int, "restart_prob": float, "augmentation": str,
+             "precision": str}
+_STRING_CHOICES = {"augmentation": GRAPHCL_AUGMENTATIONS, "precision": PRECISIONS}
 _SCRIPT_KEYS = ("path", "args")
 
 
@@ -278,7 +282,7 @@ def _override(value: Any, key: str, where: str) -> int | float | str:
     kind = OVERRIDES[key]
     if kind is str:
         _check_choices([value] if isinstance(value, str) else [repr(value)],
-                       list(GRAPHCL_AUGMENTATIONS), key, where)
+                       list(_STRING_CHOICES[key]), key, where)
         return value
     ok_type = (int, float) if kind is float else (int,)
     if isinstance(value, bool) or not isinstance(value, ok_type):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from graphsampler.experiment import METHOD_LOSSES, SAMPLERS, RunConfig
+from graphsampler.precision import PRECISIONS
 
 DEFAULTS = RunConfig()
 
@@ -43,6 +44,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augmentation", default=DEFAULTS.augmentation,
                         help="GraphCL's second view: random2 (default), random3, random4, "
                              "dnodes, pedges, subgraph, mask_nodes")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision,
+                        help="fp32 (default), or bf16: training steps under bfloat16 "
+                             "autocast (faster on GPUs and AVX-512 BF16 CPUs)")
     add_device_arguments(parser)
 
 
@@ -58,7 +62,7 @@ def _config(args: argparse.Namespace, dataset: str, seed: int, **override) -> Ru
                   dataset=dataset, sampler=args.sampler, seed=seed, epochs=args.epochs,
                   batch_size=args.batch_size, lr=args.lr, num_candidates=args.num_candidates,
                   num_neighbors=args.num_neighbors, restart_prob=args.restart_prob,
-                  augmentation=args.augmentation,
+                  augmentation=args.augmentation, precision=args.precision,
                   device=args.device, data_root=args.data_root)
     values.update(override)
     return RunConfig(**values)

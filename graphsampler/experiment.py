@@ -23,6 +23,7 @@ from graphsampler.eval.svm import svm_cv
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
+from graphsampler.precision import check_precision
 from graphsampler.samplers.batch import (
     KNNBatchSampler,
     ProximityBatchSampler,
@@ -53,6 +54,8 @@ class RunConfig:
             (:math:`M`, :math:`k`, :math:`\alpha`).
         augmentation: GraphCL's augmentation of the second view (``random2``: node
             dropping or subgraph per graph; see :func:`graphsampler.augment.graphcl_augmentation`).
+        precision: ``fp32``, or ``bf16`` to train under bfloat16 autocast
+            (:mod:`graphsampler.precision`; evaluation stays float32).
         device: ``auto``, ``cpu``, ``cuda``...
         data_root: Where datasets live (default: ``GRAPHSAMPLER_DATA`` or ``./datasets``).
     """
@@ -68,6 +71,7 @@ class RunConfig:
     num_neighbors: int = 100
     restart_prob: float = 0.2
     augmentation: str = "random2"
+    precision: str = "fp32"
     device: str = "auto"
     data_root: str | None = None
 
@@ -79,6 +83,7 @@ class RunConfig:
                              f" got {self.loss!r}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {list(SAMPLERS)}")
+        check_precision(self.precision)
 
     def key(self) -> tuple:
         r"""What identifies the run in a results file (device and paths excluded)."""
@@ -175,7 +180,8 @@ def run(config: RunConfig, *, checkpoint: str | Path | None = None,
     sampler = make_sampler(config, len(dataset))
     lr = METHOD_LR[config.method] if config.lr is None else config.lr
     result = train(method, dataset, sampler, epochs=config.epochs, lr=lr,
-                   device=device, seed=config.seed, checkpoint=checkpoint, progress=progress)
+                   device=device, seed=config.seed, checkpoint=checkpoint, progress=progress,
+                   precision=config.precision)
     if not is_main_process():
         return None
     tic = time.perf_counter()

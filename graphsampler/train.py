@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from graphsampler.distributed import is_main_process
 from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
 from graphsampler.samplers.batch import UniformBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
 
@@ -93,6 +94,7 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
     num_workers: int = 0,
+    precision: str = "fp32",
 ) -> TrainResult:
     r"""Trains ``method`` on ``dataset`` with mini-batches from ``sampler``.
 
@@ -122,6 +124,9 @@ def train(
         checkpoint (str or os.PathLike, optional): File to save to and resume from.
         progress (bool): Show a progress bar. (default: :obj:`True`)
         num_workers (int): DataLoader worker processes. (default: :obj:`0`)
+        precision (str): ``"fp32"``, or ``"bf16"`` to run each training step under
+            bfloat16 autocast (float32 parameters, optimiser, sums and losses; see
+            :mod:`graphsampler.precision`). (default: :obj:`"fp32"`)
 
     Returns:
         TrainResult: per-epoch history and training time.
@@ -140,6 +145,7 @@ def train(
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
+    check_precision(precision)
     device = resolve_device(device)
     seed_everything(seed)
     method.to(device)
@@ -176,7 +182,8 @@ def train(
         hardness: list[dict[str, float]] = []
         for batch in loader:
             batch = batch.to(device)
-            loss, z = step(batch, generator)
+            with training_autocast(device, precision):
+                loss, z = step(batch, generator)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"the loss became {loss.item()} at epoch {epoch}; lower the learning "
@@ -185,6 +192,7 @@ def train(
             loss.backward()
             optimizer.step()
             z = z.detach()
+            z = z.to(accumulation_dtype(z.dtype))  # hardness statistics in float32 under bf16
             batches.update(batch.sample_idx, z)
             losses.append(loss.detach())
             labels = batch.y.view(-1) if getattr(batch, "y", None) is not None else None

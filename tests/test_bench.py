@@ -126,6 +126,7 @@ seeds = [3]
 epochs = 2
 lr = 1
 augmentation = "random4"
+precision = "bf16"
 [[cells]]
 methods = ["graphcl"]
 datasets = ["MUTAG"]
@@ -134,7 +135,7 @@ seeds = [0]
 """)
     suite = load_suite(path, device="cpu", data_root="/data")
     common = dict(dataset="NCI1", sampler="knn", seed=3, epochs=2, lr=1.0,
-                  augmentation="random4", device="cpu", data_root="/data")
+                  augmentation="random4", precision="bf16", device="cpu", data_root="/data")
     assert list(suite.configs) == [
         RunConfig(method="graphcl", loss="dcl", **common),
         RunConfig(method="mvgrl", loss="jsd", **common),
@@ -268,11 +269,13 @@ path = "{bad}"
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "epoch=3", r"cell 1: unknown key\(s\) epoch; allowed: methods, losses, datasets, samplers, "
                 r"seeds, epochs, batch_size, lr, num_candidates, num_neighbors, restart_prob, "
-                r"augmentation"),
+                r"augmentation, precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation='random9'", r"cell 1: unknown augmentation\(s\) random9; choose from dnodes"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation=2", r"cell 1: unknown augmentation\(s\) 2; choose from dnodes"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
+     "precision='fp16'", r"cell 1: unknown precision\(s\) fp16; choose from fp32, bf16"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']", r"missing key\(s\) samplers, seeds"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[]",
      "seeds must be a non-empty list of ints"),

@@ -1,9 +1,16 @@
+import math
+
+import numpy as np
 import pytest
 import torch
+from torch_geometric.data import Batch
 
 from synthetic import tiny_graphs
 from graphsampler.data import IndexedDataset
+from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.graphcl import GraphCL
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 from graphsampler.train import embed_dataset, resolve_device, train
 
@@ -57,6 +64,8 @@ def test_errors():
         train(model, ds, UniformBatchSampler(40, 8), epochs=-1, progress=False)
     with pytest.raises(ValueError, match="lr must be > 0"):
         train(model, ds, UniformBatchSampler(40, 8), lr=0.0, progress=False)
+    with pytest.raises(ValueError, match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
+        train(model, ds, UniformBatchSampler(40, 8), precision="fp16", progress=False)
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         resolve_device("gpu0")
     if not torch.cuda.is_available():
@@ -70,3 +79,54 @@ def test_diverging_loss_is_reported():
     # caught by the loss's input check or, for a finite input, by the loop's loss check
     with pytest.raises((ValueError, FloatingPointError), match="learning rate"):
         train(model, ds, sampler, epochs=5, lr=1e12, device="cpu", progress=False)
+
+
+def mvgrl_setup():
+    torch.manual_seed(0)
+    graphs = tiny_graphs(24)
+    for g in graphs:
+        g.diff_edge_index, g.diff_edge_weight = ppr_diffusion(g.edge_index, g.num_nodes, k=4)
+    ds = IndexedDataset(graphs)
+    sampler = ProximityBatchSampler(len(ds), 8, num_candidates=10, num_neighbors=3, seed=0)
+    return ds, MVGRL(3, hidden_channels=16, num_layers=2), sampler
+
+
+@pytest.mark.parametrize("make", [setup, mvgrl_setup], ids=["graphcl", "mvgrl"])
+def test_bf16_training_multiplies_in_bfloat16_and_keeps_float32_state(make):
+    ds, model, sampler = make()
+    linear_dtypes = set()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.register_forward_hook(lambda m, i, out: linear_dtypes.add(out.dtype))
+    before = [p.detach().clone() for p in model.parameters()]
+    result = train(model, ds, sampler, epochs=2, device="cpu", progress=False,
+                   precision="bf16")
+    assert linear_dtypes == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters())
+               if b.requires_grad and b.grad is not None)
+    assert sampler.bank.is_full and sampler.bank.embeddings.dtype == torch.float32
+    assert result.history[1]["sampler_stats"]["graph_builds"] == 1  # a proximity epoch
+    assert all(math.isfinite(h["loss"]) for h in result.history)
+    linear_dtypes.clear()
+    x, _ = embed_dataset(model, ds, device="cpu")  # evaluation stays float32
+    assert linear_dtypes == {torch.float32} and np.isfinite(x).all()
+
+
+def test_a_bf16_step_is_close_to_the_float32_step():
+    ds, model, _ = mvgrl_setup()
+    batch = Batch.from_data_list([ds[i] for i in range(8)])
+    _, z32 = model.training_step(batch)
+    with training_autocast(torch.device("cpu"), "bf16"):
+        _, z16 = model.training_step(batch)
+    error = (z16.float() - z32).norm() / z32.norm()
+    assert 0 < error < 0.02  # bfloat16 keeps 8 bits: about 0.4% per rounding
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_bf16_training_on_cuda():
+    ds, model, sampler = mvgrl_setup()
+    result = train(model, ds, sampler, epochs=2, device="cuda", progress=False,
+                   precision="bf16")
+    assert all(math.isfinite(h["loss"]) for h in result.history)
+    assert sampler.bank.embeddings.dtype == torch.float32

@@ -9,6 +9,7 @@ from graphsampler.losses._similarity import (
     debiased_nce,
     negative_logsumexp,
 )
+from graphsampler.precision import float32_loss
 
 
 class DCLLoss(torch.nn.Module):
@@ -49,13 +50,15 @@ class DCLLoss(torch.nn.Module):
         self.temperature = check_temperature(temperature)
         self.tau_plus = check_tau_plus(tau_plus)
 
+    @float32_loss
     def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
         r"""Args:
             z1 (torch.Tensor): Anchor view, shape :math:`[B, d]`, :math:`B \geq 2`.
             z2 (torch.Tensor): Positive view, shape :math:`[B, d]`.
 
         Returns:
-            torch.Tensor: The scalar loss.
+            torch.Tensor: The scalar loss, float32 for bfloat16 or float16 inputs
+            (:func:`~graphsampler.precision.float32_loss`).
         """
         logits = cosine_logits(z1, z2, self.temperature)
         return debiased_nce(logits, negative_logsumexp(logits), self.tau_plus,

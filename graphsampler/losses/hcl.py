@@ -11,6 +11,7 @@ from graphsampler.losses._similarity import (
     debiased_nce,
     negative_logsumexp,
 )
+from graphsampler.precision import float32_loss
 
 
 class HCLLoss(torch.nn.Module):
@@ -59,13 +60,15 @@ class HCLLoss(torch.nn.Module):
                              f"values weight hard negatives more), got {beta}")
         self.beta = beta
 
+    @float32_loss
     def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
         r"""Args:
             z1 (torch.Tensor): Anchor view, shape :math:`[B, d]`, :math:`B \geq 2`.
             z2 (torch.Tensor): Positive view, shape :math:`[B, d]`.
 
         Returns:
-            torch.Tensor: The scalar loss.
+            torch.Tensor: The scalar loss, float32 for bfloat16 or float16 inputs
+            (:func:`~graphsampler.precision.float32_loss`).
         """
         logits = cosine_logits(z1, z2, self.temperature)
         log_reweighted = (negative_logsumexp((self.beta + 1.0) * logits)

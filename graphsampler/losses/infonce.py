@@ -7,6 +7,7 @@ from graphsampler.losses._similarity import (
     cosine_logits,
     negative_logsumexp,
 )
+from graphsampler.precision import float32_loss
 
 
 class InfoNCELoss(torch.nn.Module):
@@ -41,13 +42,15 @@ class InfoNCELoss(torch.nn.Module):
         super().__init__()
         self.temperature = check_temperature(temperature)
 
+    @float32_loss
     def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
         r"""Args:
             z1 (torch.Tensor): Anchor view, shape :math:`[B, d]`, :math:`B \geq 2`.
             z2 (torch.Tensor): Positive view, shape :math:`[B, d]`.
 
         Returns:
-            torch.Tensor: The scalar loss.
+            torch.Tensor: The scalar loss, float32 for bfloat16 or float16 inputs
+            (:func:`~graphsampler.precision.float32_loss`).
         """
         logits = cosine_logits(z1, z2, self.temperature)
         return (negative_logsumexp(logits) - logits.diagonal()).mean()

@@ -6,9 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from graphsampler.precision import float32_loss
+
 _LOG2 = math.log(2.0)
 
 
+@float32_loss
 def local_global_jsd(local: Tensor, global_: Tensor, batch: Tensor) -> Tensor:
     r"""MVGRL's (and InfoGraph's) ``local_global_loss_`` with ``measure='JSD'``.
 
@@ -42,7 +45,8 @@ def local_global_jsd(local: Tensor, global_: Tensor, batch: Tensor) -> Tensor:
             :math:`[0, B)`.
 
     Returns:
-        torch.Tensor: The scalar loss, at least :math:`-2 \log 2`.
+        torch.Tensor: The scalar loss, at least :math:`-2 \log 2`; float32 for
+        bfloat16 or float16 inputs (:func:`~graphsampler.precision.float32_loss`).
 
     Example:
         >>> local = torch.randn(30, 64)         # 30 nodes

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from graphsampler.nn._checks import check_edge_index
+from graphsampler.precision import accumulation_dtype
 
 
 class Adjacency:
@@ -72,7 +73,9 @@ class Adjacency:
                 edges' device.
 
         Returns:
-            torch.Tensor: Neighbour sums, shape :math:`[N, F]`.
+            torch.Tensor: Neighbour sums, shape :math:`[N, F]`, in ``x``'s dtype, or
+            float32 for bfloat16 and float16 ``x`` (summed in float32: see
+            :mod:`graphsampler.precision`).
         """
         if x.dim() != 2 or x.size(0) != self.num_nodes:
             raise ValueError(f"x must have shape [{self.num_nodes}, F] (num_nodes rows), "
@@ -106,9 +109,16 @@ class Adjacency:
 class _SparseProduct(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, adj: Adjacency) -> Tensor:  # type: ignore[override]
-        ctx.adj = adj
-        return torch.sparse.mm(adj.matrix(False, x.dtype), x)
+        ctx.adj, ctx.input_dtype = adj, x.dtype
+        return _product(adj.matrix(False, accumulation_dtype(x.dtype)), x)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
-        return torch.sparse.mm(ctx.adj.matrix(True, grad.dtype), grad), None
+        matrix = ctx.adj.matrix(True, accumulation_dtype(grad.dtype))
+        return _product(matrix, grad).to(ctx.input_dtype), None
+
+
+def _product(matrix: Tensor, x: Tensor) -> Tensor:
+    # autocast would cast the product to bfloat16, which sparse CSR lacks on the CPU
+    with torch.autocast(x.device.type, enabled=False):
+        return torch.sparse.mm(matrix, x.to(matrix.dtype))

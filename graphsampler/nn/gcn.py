@@ -5,12 +5,11 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch.nn import Linear, ModuleList, Parameter, PReLU, Sequential
-from torch_geometric.nn import global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.inits import glorot, zeros
 
 from graphsampler.nn.adjacency import Adjacency
-
+from graphsampler.nn.readout import sum_readout
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
@@ -103,7 +102,8 @@ class GCNEncoder(torch.nn.Module):
 
         Returns:
             (torch.Tensor, torch.Tensor): Node representations of the last layer,
-            :math:`[N, h]`, and graph representations, :math:`[B, L h]`.
+            :math:`[N, h]`, and graph representations, :math:`[B, L h]` (summed in
+            float32 under bfloat16 autocast: :mod:`graphsampler.precision`).
         """
         self._check_inputs(x, edge_index, batch, edge_weight, num_graphs)
         if self.normalize:
@@ -114,7 +114,7 @@ class GCNEncoder(torch.nn.Module):
         h = x
         for conv, act in zip(self.convs, self.acts):
             h = act(conv(h, adjacency))
-            pooled.append(global_add_pool(h, batch, size=num_graphs))
+            pooled.append(sum_readout(h, batch, num_graphs))
         return h, torch.cat(pooled, dim=1)
 
     def _check_inputs(self, x: Tensor, edge_index: Tensor, batch: Tensor,

@@ -4,10 +4,10 @@ from typing import Optional
 import torch
 from torch import Tensor
 from torch.nn import BatchNorm1d, Linear, ModuleList, ReLU, Sequential
-from torch_geometric.nn import global_add_pool
 from torch_geometric.nn.inits import glorot, zeros
 
 from graphsampler.nn.adjacency import Adjacency
+from graphsampler.nn.readout import sum_readout
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
@@ -22,7 +22,7 @@ class GINEncoder(torch.nn.Module):
     Each of the :obj:`num_layers` layers applies a :class:`GINLayer` with the MLP
     ``Linear -> ReLU -> Linear``, then ReLU, then :class:`~torch.nn.BatchNorm1d`, in that
     order. The graph embedding is the sum over
-    the graph's nodes (:func:`~torch_geometric.nn.pool.global_add_pool`) of every
+    the graph's nodes (:func:`~graphsampler.nn.readout.sum_readout`) of every
     layer's output, concatenated: :math:`[\sum_v h_v^{(1)} \,\|\, \dots \,\|\,
     \sum_v h_v^{(L)}]`, of size :obj:`num_layers * hidden_channels` (96 by default).
     Linear layers start Xavier-uniform with zero bias, as GraphCL's ``init_emb`` does.
@@ -116,11 +116,12 @@ class GINEncoder(torch.nn.Module):
                 ``batch.max() + 1``.
 
         Returns:
-            torch.Tensor: Graph embeddings, shape :math:`[B, \text{out\_channels}]`.
+            torch.Tensor: Graph embeddings, shape :math:`[B, \text{out\_channels}]`
+            (summed in float32 under bfloat16 autocast: :mod:`graphsampler.precision`).
         """
         self._check_nodes(x, edge_index)
         check_batch_vector(batch, x.size(0), num_graphs)
-        return global_add_pool(self._embed(x, edge_index), batch, size=num_graphs)
+        return sum_readout(self._embed(x, edge_index), batch, num_graphs)
 
     def _check_nodes(self, x: Tensor, edge_index: Tensor) -> None:
         dtype = self.convs[0].nn[0].weight.dtype

@@ -100,3 +100,21 @@ def test_cuda_matches_cpu():
     out.sum().backward()
     out_c.sum().backward()
     torch.testing.assert_close(xc.grad.cpu(), x.grad)
+
+
+def test_bfloat16_input_is_summed_in_float32_even_under_autocast():
+    # CSR products have no bfloat16 kernel on the CPU, and autocast would cast to it
+    edge_index = random_edges(12, 40, 3)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(12, 5, generator=gen).bfloat16().requires_grad_()
+    adj = Adjacency(edge_index, 12)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = adj(x)
+    assert out.dtype == torch.float32
+    expected = dense(edge_index, 12) @ x.detach().double()
+    assert torch.allclose(out.double(), expected, atol=1e-5)
+    grad = torch.randn(12, 5, generator=gen)
+    out.backward(grad)
+    assert x.grad.dtype == torch.bfloat16
+    expected_grad = (dense(edge_index, 12).t() @ grad.double()).bfloat16()
+    assert torch.equal(x.grad, expected_grad)
