@@ -1,45 +1,60 @@
-r"""MVGRL: the time and peak memory of the PPR diffusion over a whole dataset, and the
-training epoch time and memory, each against a baseline run in this process.
+r"""MVGRL: the training epoch time and memory, and the time and peak memory of the PPR
+diffusion over a whole dataset, each against baselines run in this process.
 
-1. Diffusion. :func:`graphsampler.augment.diffusion.add_diffusion` as
+1. Epoch time, on ``--threads`` threads: one warm-up epoch plus ``--epochs`` timed
+   epochs per model, uniform batches of 128, lr 0.001, RSS after every epoch (memory
+   flat: after the first against after the last) and the peak during the timed
+   epochs. Models, all from the same initial weights, over the same data:
+
+   * ours, :func:`graphsampler.train.train` in float32 (``precision="fp32"``);
+   * ours in bfloat16 autocast (``precision="bf16"``, :mod:`graphsampler.precision`);
+   * PyG: the same model with its two GCN encoders built from PyG's
+     :class:`~torch_geometric.nn.GCNConv` (a message per edge gathered and scattered,
+     the normalisation recomputed by every layer) instead of our ``GCNLayer`` +
+     ``Adjacency`` (one CSR matrix per batch), float32;
+   * the original's way (``PaddedMVGRL``, written here from a reading of
+     kavehhassani/mvgrl ``graph/train.py``, not its code): every graph padded to the
+     dataset's largest as dense float32 matrices (the normalised adjacency and the
+     diffusion), GCN layers as ``Linear`` then ``bmm``, graph sums that include the
+     padding rows, the JSD masks filled one entry at a time in Python loops, and the
+     GCN layers kept out of the optimiser (a plain list, as the original: their
+     gradients are still computed, only never applied). Its diffusion matrices are our
+     top-32 ones made dense: the products cost what the original's full matrices cost.
+     It does not reproduce the original's memory growth (its ``epoch_loss += loss``
+     keeps every batch's graph alive), so its time is if anything below the original's.
+
+   Before timing, the outputs of every baseline and of ours agree on a batch (1e-4;
+   the padded model at initialisation, where its padding rows are zero). The issue's
+   figures for the original code (1.6 s per MUTAG epoch, 42 s per IMDB-BINARY epoch,
+   one thread, growing to 7.5 GB) are printed beside ours, quoted, not measured here.
+2. Diffusion. :func:`graphsampler.augment.diffusion.add_diffusion` as
    :func:`~graphsampler.methods.mvgrl.load_mvgrl_dataset` calls it (alpha 0.2, top-32
    per row) over every graph of a dataset, in a child process (spawn) whose cache
    folder is a fresh temporary one, so the diffusion is computed, never loaded: wall
    time, and peak RSS above the loaded dataset (``VmHWM`` reset through
    ``/proc/self/clear_refs`` once the dataset is loaded). Baselines, graph by graph
    over the same graphs, in this process, on the same number of BLAS threads as ours
-   (``--threads``): MVGRL's own ``compute_ppr`` (``utils.py`` of
-   kavehhassani/mvgrl, reproduced verbatim below: ``networkx.to_numpy_array``
-   (float64), ``fractional_matrix_power(D, -0.5)``, two dense ``np.matmul`` and
-   ``scipy.linalg.inv``), and a lean dense version of the same formula (``D^-1/2`` as
-   a vector scaling, one ``inv``), which isolates the cost of the dense inverse
-   itself. The memory the reference needs to keep every dense matrix is computed, not
-   allocated: the sum of ``n^2 * 8`` bytes (its ``process`` keeps a float64 matrix per
-   graph) and ``graphs * max_n^2 * 8`` bytes (its ``load`` pads every matrix to the
-   largest graph). Our sparse output is checked against the reference's dense matrix:
-   every entry on graphs of at most 32 nodes (top-32 keeps the whole row there), and
-   on a few larger graphs the kept entries and each row's 32 largest values.
-2. Epoch time. MVGRL trained by :func:`graphsampler.train.train` (uniform sampler,
-   batch 128, lr 0.001) for one warm-up epoch plus ``--epochs`` timed epochs on
-   ``--threads`` threads, with RSS after every epoch (memory flat: after the first
-   against after the last) and the peak during the timed epochs. Baseline: the same
-   model (same initial weights, same batches) with its two GCN encoders built from
-   PyG's :class:`~torch_geometric.nn.GCNConv` (a message per edge gathered and
-   scattered, the normalisation recomputed by every layer) instead of our
-   ``GCNLayer`` + ``Adjacency`` (one CSR matrix per batch); outputs checked equal
-   (1e-4) on a batch before timing. The issue's figures for the original code (1.6 s
-   per MUTAG epoch, 42 s per IMDB-BINARY epoch, one thread, growing to 7.5 GB) are
-   printed beside ours, quoted, not measured here.
+   (``--threads``): the steps of MVGRL's ``compute_ppr`` (``utils.py``; rewritten
+   here: ``networkx.to_numpy_array`` (float64), ``fractional_matrix_power(D, -0.5)``,
+   two dense ``np.matmul`` and ``scipy.linalg.inv``), and a lean dense version of the
+   same formula (``D^-1/2`` as a vector scaling, one ``inv``), which isolates the cost
+   of the dense inverse itself. The memory the reference needs to keep every dense
+   matrix is computed, not allocated: the sum of ``n^2 * 8`` bytes (its ``process``
+   keeps a float64 matrix per graph) and ``graphs * max_n^2 * 8`` bytes (its ``load``
+   pads every matrix to the largest graph). Our sparse output is checked against the
+   reference's dense matrix: every entry on graphs of at most 32 nodes (top-32 keeps
+   the whole row there), and on a few larger graphs the kept entries and each row's 32
+   largest values.
 
-    python benchmarks/mvgrl_speed.py                   # REDDIT-BINARY diffusion; MUTAG
-                                                       # and IMDB-BINARY epochs
-    python benchmarks/mvgrl_speed.py --quick           # MUTAG only (about a minute)
-    python benchmarks/mvgrl_speed.py --baseline lean   # skip the verbatim compute_ppr
+    python benchmarks/mvgrl_speed.py                   # MUTAG and IMDB-BINARY epochs;
+                                                       # REDDIT-BINARY diffusion
+    python benchmarks/mvgrl_speed.py --quick           # MUTAG only (a few minutes)
+    python benchmarks/mvgrl_speed.py --baseline lean   # skip the compute_ppr steps
 
-On REDDIT-BINARY (2,000 graphs up to 3,782 nodes) the verbatim ``compute_ppr`` is the
+On REDDIT-BINARY (2,000 graphs up to 3,782 nodes) the ``compute_ppr`` baseline is the
 slow part (its ``fractional_matrix_power`` runs an SVD and a Schur-Pade iteration on
-every dense degree matrix): estimated at 15-20 minutes on one thread, the whole script
-at about half an hour (``--baseline lean`` saves most of it).
+every dense degree matrix): 15-20 minutes on one thread, the whole script about 40
+minutes (``--baseline lean`` saves most of the diffusion part).
 
 Needs the datasets (GRAPHSAMPLER_TU_MIRROR or a download). Writes
 benchmarks/results/mvgrl_speed.json and .md (``mvgrl_speed_quick.*`` with --quick;
@@ -50,6 +65,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import multiprocessing as mp
 import os
 import queue as queue_module
@@ -66,6 +82,7 @@ from scipy.linalg import fractional_matrix_power, inv
 from threadpoolctl import threadpool_limits
 from torch_geometric.data import Batch
 from torch_geometric.nn import GCNConv, global_add_pool
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from graphsampler.augment.diffusion import (
     DEFAULT_EPS,
@@ -83,7 +100,7 @@ from graphsampler.methods.mvgrl import (
 )
 from graphsampler.nn.gcn import GCNEncoder
 from graphsampler.samplers import UniformBatchSampler
-from graphsampler.train import train
+from graphsampler.train import resolve_device, train
 
 BATCH_SIZE, LR = 128, 0.001
 MIB, GIB = 2**20, 2**30
@@ -125,17 +142,241 @@ def reset_peak() -> bool:
         return False
 
 
-# --- part 1: diffusion ------------------------------------------------------------------
+# --- part 1: epoch time -----------------------------------------------------------------
 
-def compute_ppr(graph: nx.Graph, alpha: float = 0.2, self_loop: bool = True) -> np.ndarray:
-    """MVGRL's ``compute_ppr`` (kavehhassani/mvgrl, ``utils.py``), verbatim."""
-    a = nx.convert_matrix.to_numpy_array(graph)
-    if self_loop:
-        a = a + np.eye(a.shape[0])                                # A^ = A + I_n
-    d = np.diag(np.sum(a, 1))                                     # D^ = Sigma A^_ii
-    dinv = fractional_matrix_power(d, -0.5)                       # D^(-1/2)
-    at = np.matmul(np.matmul(dinv, a), dinv)                      # A~ = D^(-1/2) x A^ x D^(-1/2)
-    return alpha * inv((np.eye(a.shape[0]) - (1 - alpha) * at))   # a(I_n-(1-a)A~)^-1
+class PyGGCNEncoder(torch.nn.Module):
+    r"""Drop-in for :class:`graphsampler.nn.gcn.GCNEncoder` built from PyG's
+    :class:`~torch_geometric.nn.GCNConv` (gather/scatter message passing; with
+    ``normalize=True`` every layer recomputes :math:`\hat{D}^{-1/2}(A+I)\hat{D}^{-1/2}`),
+    holding copies of the weights and PReLUs of ``ours``."""
+
+    def __init__(self, ours: GCNEncoder) -> None:
+        super().__init__()
+        self.convs = torch.nn.ModuleList()
+        for conv in ours.convs:
+            pyg = GCNConv(conv.lin.in_features, conv.lin.out_features,
+                          normalize=ours.normalize, add_self_loops=ours.normalize)
+            pyg.load_state_dict(conv.state_dict())  # lin.weight, bias: same names
+            self.convs.append(pyg)
+        self.acts = copy.deepcopy(ours.acts)
+
+    def forward(self, x, edge_index, batch, edge_weight=None, num_graphs=None):
+        pooled, h = [], x
+        for conv, act in zip(self.convs, self.acts):
+            h = act(conv(h, edge_index, edge_weight))
+            pooled.append(global_add_pool(h, batch, size=num_graphs))
+        return h, torch.cat(pooled, dim=1)
+
+
+def padded_views(dataset) -> dict[str, torch.Tensor]:
+    r"""The dataset as the original holds it: features ``[G, n, F]``, the normalised
+    adjacency :math:`\hat{D}^{-1/2}(A + I)\hat{D}^{-1/2}` and the diffusion as dense
+    ``[G, n, n]`` float32 matrices, every graph padded to the largest, ``n``."""
+    sizes = [int(data.num_nodes) for data in dataset]
+    n, graphs = max(sizes), len(sizes)
+    x = torch.zeros(graphs, n, dataset.num_features)
+    adjacency = torch.zeros(graphs, n, n)
+    diffusion = torch.zeros(graphs, n, n)
+    for g, data in enumerate(dataset):
+        k = sizes[g]
+        x[g, :k] = data.x
+        index, weight = gcn_norm(data.edge_index, None, k, add_self_loops=True)
+        adjacency[g].index_put_((index[1], index[0]), weight, accumulate=True)
+        diffusion[g].index_put_((data.diff_edge_index[1], data.diff_edge_index[0]),
+                                data.diff_edge_weight, accumulate=True)
+    return {"x": x, "adjacency": adjacency, "diffusion": diffusion,
+            "sizes": torch.tensor(sizes), "max_nodes": n}
+
+
+class PaddedMVGRL(torch.nn.Module):
+    r"""MVGRL the original's way (see the module docstring), with copies of the
+    weights of ``ours``. Its GCN layers live in plain lists, so :meth:`parameters`
+    (and the optimiser) holds the two heads only, as in the original."""
+
+    def __init__(self, ours: MVGRL) -> None:
+        super().__init__()
+        self.encoders = [[copy.deepcopy((conv, act)) for conv, act in zip(e.convs, e.acts)]
+                         for e in (ours.adjacency, ours.diffusion)]
+        self.local_head = copy.deepcopy(ours.local_head)
+        self.global_head = copy.deepcopy(ours.global_head)
+
+    @staticmethod
+    def _encode(layers, x: torch.Tensor, matrix: torch.Tensor):
+        h, sums = x, []
+        for conv, act in layers:
+            h = act(torch.bmm(matrix, conv.lin(h)) + conv.bias)
+            sums.append(h.sum(dim=1))  # padding rows included, as the original
+        return h, torch.cat(sums, dim=-1)
+
+    def views(self, x, adjacency, diffusion):
+        l1, g1 = self._encode(self.encoders[0], x, adjacency)
+        l2, g2 = self._encode(self.encoders[1], x, diffusion)
+        return (self.local_head(l1), self.local_head(l2),
+                self.global_head(g1), self.global_head(g2))
+
+
+def loop_masked_jsd(local: torch.Tensor, global_: torch.Tensor, sizes: torch.Tensor,
+                    max_nodes: int) -> torch.Tensor:
+    r"""The JSD local-global loss over padded rows as the original computes it: the
+    positive, negative and padding masks filled one entry at a time in Python, the
+    scores multiplied by them."""
+    num_graphs, num_nodes = global_.size(0), local.size(0)
+    device = local.device
+    graph_of_row = torch.arange(num_graphs, device=device).repeat_interleave(max_nodes)
+    positive = torch.zeros(num_nodes, num_graphs, device=device)
+    negative = torch.ones(num_nodes, num_graphs, device=device)
+    keep = torch.ones(num_nodes, num_graphs, device=device)
+    for row, graph in enumerate(graph_of_row):
+        positive[row][graph] = 1.0
+        negative[row][graph] = 0.0
+    for graph, size in enumerate(sizes):
+        keep[graph * max_nodes + size:(graph + 1) * max_nodes, graph] = 0.0
+    scores = local @ global_.t() * keep
+    log2 = math.log(2.0)
+    e_pos = (log2 - torch.nn.functional.softplus(-(scores * positive))).sum() / num_nodes
+    e_neg = (torch.nn.functional.softplus(-(scores * negative)) + scores * negative
+             - log2).sum() / (num_nodes * (num_graphs - 1))
+    return e_neg - e_pos
+
+
+def padded_training(model: PaddedMVGRL, padded: dict, epochs: int,
+                    device: torch.device) -> dict:
+    """One warm-up and ``epochs`` timed epochs of the padded model, uniform batches."""
+    model.to(device)
+    for layers in model.encoders:
+        for conv, act in layers:
+            conv.to(device), act.to(device)
+    padded = {k: v.to(device) if torch.is_tensor(v) else v for k, v in padded.items()}
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    n = padded["max_nodes"]
+    sampler = UniformBatchSampler(len(padded["sizes"]), BATCH_SIZE, seed=0)
+    seconds = []
+    for epoch in range(1 + epochs):
+        sampler.set_epoch(epoch)
+        tic = time.perf_counter()
+        for indices in sampler:
+            idx = torch.tensor(indices, device=device)
+            optimizer.zero_grad()
+            l1, l2, g1, g2 = model.views(padded["x"][idx], padded["adjacency"][idx],
+                                         padded["diffusion"][idx])
+            sizes = padded["sizes"][idx]
+            loss = (loop_masked_jsd(l1.reshape(-1, l1.size(-1)), g2, sizes, n)
+                    + loop_masked_jsd(l2.reshape(-1, l2.size(-1)), g1, sizes, n))
+            loss.backward()
+            optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds.append(time.perf_counter() - tic)
+    return {"epoch_seconds": statistics.mean(seconds[1:]), "epochs": seconds[1:],
+            "warmup_seconds": seconds[0], "rss_after_mib": rss_bytes() / MIB,
+            "trained_parameters": sum(p.numel() for p in model.parameters()),
+            "untrained_gcn_parameters": sum(p.numel() for layers in model.encoders
+                                            for conv, act in layers
+                                            for p in (*conv.parameters(), *act.parameters()))}
+
+
+class RecordingSampler(UniformBatchSampler):
+    """The uniform sampler, noting the RSS at the start of every epoch (that is, after
+    the previous one) and resetting the peak after the warm-up epoch."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rss_after_epoch: list[int] = []
+        self.peak_reset = False
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch > 0:
+            self.rss_after_epoch.append(rss_bytes())
+        if epoch == 1:
+            self.peak_reset = reset_peak()
+        super().set_epoch(epoch)
+
+
+def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,
+                       padded: dict, indices: list[int]) -> float:
+    """Asserts that ``baseline`` computes what ours does on ``batch`` (for the padded
+    model: the real rows of its local outputs); returns the largest difference."""
+    with torch.no_grad():
+        a = ours._views(batch)
+        if isinstance(baseline, PaddedMVGRL):
+            idx = torch.tensor(indices)
+            b = baseline.views(padded["x"][idx], padded["adjacency"][idx],
+                               padded["diffusion"][idx])
+            real = (torch.arange(padded["max_nodes"])[None, :]
+                    < padded["sizes"][idx][:, None])
+            b = (b[0][real], b[1][real], b[2], b[3])  # graph by graph, as PyG orders nodes
+        else:
+            b = baseline._views(batch)
+    diff = 0.0
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-4)
+        diff = max(diff, float((x - y).abs().max()))
+    return diff
+
+
+def timed_training(model: MVGRL, dataset, epochs: int, precision: str,
+                   device: torch.device) -> dict:
+    sampler = RecordingSampler(len(dataset), BATCH_SIZE, seed=0)
+    result = train(model, dataset, sampler, epochs=1 + epochs, lr=LR, device=device,
+                   seed=0, progress=False, precision=precision)
+    sampler.rss_after_epoch.append(rss_bytes())
+    rss = [r / MIB for r in sampler.rss_after_epoch]
+    seconds = [h["seconds"] for h in result.history[1:]]
+    return {"epoch_seconds": statistics.mean(seconds), "epochs": seconds,
+            "warmup_seconds": result.history[0]["seconds"],
+            "losses": [h["loss"] for h in result.history],
+            "rss_after_epoch_mib": rss, "rss_first_mib": rss[0], "rss_last_mib": rss[-1],
+            "rss_growth_mib": rss[-1] - rss[0],
+            "peak_timed_epochs_mib": peak_bytes() / MIB if sampler.peak_reset else None}
+
+
+def bench_epochs(name: str, epochs: int, padded_epochs: int, device: torch.device) -> dict:
+    dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
+    torch.manual_seed(0)
+    initial = MVGRL(dataset.num_features)
+    models = {"ours": copy.deepcopy(initial), "ours_bf16": copy.deepcopy(initial),
+              "pyg": copy.deepcopy(initial)}
+    models["pyg"].adjacency = PyGGCNEncoder(initial.adjacency)
+    models["pyg"].diffusion = PyGGCNEncoder(initial.diffusion)
+    padded = padded_views(dataset)
+    original = PaddedMVGRL(initial)
+    first = list(UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0))[0]
+    batch = Batch.from_data_list([dataset[i] for i in first])
+    diffs = {"pyg": check_same_outputs(initial, models["pyg"], batch, padded, first),
+             "padded": check_same_outputs(initial, original, batch, padded, first)}
+    row = {"dataset": name, "graphs": len(dataset), "max_nodes": padded["max_nodes"],
+           "nodes": int(padded["sizes"].sum()),
+           "batches_per_epoch": len(UniformBatchSampler(len(dataset), BATCH_SIZE)),
+           "epochs_timed": epochs, "padded_epochs_timed": padded_epochs,
+           "outputs_max_abs_diff": diffs}
+    for key, precision in (("ours", "fp32"), ("ours_bf16", "bf16"), ("pyg", "fp32")):
+        run = timed_training(models[key], dataset, epochs, precision, device)
+        row.update({f"{key}_{k}": v for k, v in run.items()})
+        print(json.dumps({name: key, "epoch_seconds": run["epoch_seconds"]}), flush=True)
+    run = padded_training(original, padded, padded_epochs, device)
+    row.update({f"padded_{k}": v for k, v in run.items()})
+    for key in ("ours_bf16", "pyg", "padded"):
+        row[f"{key}_over_ours"] = row[f"{key}_epoch_seconds"] / row["ours_epoch_seconds"]
+    row["padded_over_ours_bf16"] = row["padded_epoch_seconds"] / row["ours_bf16_epoch_seconds"]
+    if name in QUOTED_EPOCH_SECONDS:
+        quoted = QUOTED_EPOCH_SECONDS[name]
+        row["quoted_original_epoch_seconds"] = quoted
+        row["quoted_over_ours"] = quoted / row["ours_epoch_seconds"]
+        row["quoted_over_ours_bf16"] = quoted / row["ours_bf16_epoch_seconds"]
+    return row
+
+
+# --- part 2: diffusion ------------------------------------------------------------------
+
+def reference_ppr(graph: nx.Graph, alpha: float = 0.2) -> np.ndarray:
+    """The dense PPR matrix computed by the steps of MVGRL's ``compute_ppr``
+    (kavehhassani/mvgrl, ``utils.py``; rewritten here, same operations): a float64
+    networkx adjacency plus the identity, ``D^-1/2`` as ``fractional_matrix_power`` of
+    the dense degree matrix, two dense matrix products and one ``scipy.linalg.inv``."""
+    adjacency = nx.to_numpy_array(graph) + np.eye(graph.number_of_nodes())
+    inv_sqrt_degree = fractional_matrix_power(np.diag(adjacency.sum(axis=1)), -0.5)
+    transition = inv_sqrt_degree @ adjacency @ inv_sqrt_degree
+    return alpha * inv(np.eye(len(adjacency)) - (1 - alpha) * transition)
 
 
 def lean_dense_ppr(edges: np.ndarray, n: int, alpha: float = 0.2) -> np.ndarray:
@@ -267,10 +508,10 @@ def reference_diffusion(name: str, cache_dir: str, baselines: list[str],
         for baseline in baselines:
             seconds = 0.0
             for g, (n, e) in enumerate(zip(sizes, edges)):
-                if baseline == "verbatim":
+                if baseline == "reference":
                     graph = _nx_graph(e, n)  # built outside the timer
                     tic = time.perf_counter()
-                    s = compute_ppr(graph, alpha=DIFFUSION_ALPHA)
+                    s = reference_ppr(graph, alpha=DIFFUSION_ALPHA)
                 else:
                     tic = time.perf_counter()
                     s = lean_dense_ppr(e, n, alpha=DIFFUSION_ALPHA)
@@ -313,108 +554,61 @@ def bench_diffusion(name: str, baselines: list[str], threads: int) -> dict:
     return row
 
 
-# --- part 2: epoch time -----------------------------------------------------------------
-
-class PyGGCNEncoder(torch.nn.Module):
-    r"""Drop-in for :class:`graphsampler.nn.gcn.GCNEncoder` built from PyG's
-    :class:`~torch_geometric.nn.GCNConv` (gather/scatter message passing; with
-    ``normalize=True`` every layer recomputes :math:`\hat{D}^{-1/2}(A+I)\hat{D}^{-1/2}`),
-    holding copies of the weights and PReLUs of ``ours``."""
-
-    def __init__(self, ours: GCNEncoder) -> None:
-        super().__init__()
-        self.convs = torch.nn.ModuleList()
-        for conv in ours.convs:
-            pyg = GCNConv(conv.lin.in_features, conv.lin.out_features,
-                          normalize=ours.normalize, add_self_loops=ours.normalize)
-            pyg.load_state_dict(conv.state_dict())  # lin.weight, bias: same names
-            self.convs.append(pyg)
-        self.acts = copy.deepcopy(ours.acts)
-
-    def forward(self, x, edge_index, batch, edge_weight=None, num_graphs=None):
-        pooled, h = [], x
-        for conv, act in zip(self.convs, self.acts):
-            h = act(conv(h, edge_index, edge_weight))
-            pooled.append(global_add_pool(h, batch, size=num_graphs))
-        return h, torch.cat(pooled, dim=1)
-
-
-class RecordingSampler(UniformBatchSampler):
-    """The uniform sampler, noting the RSS at the start of every epoch (that is, after
-    the previous one) and resetting the peak after the warm-up epoch."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.rss_after_epoch: list[int] = []
-        self.peak_reset = False
-
-    def set_epoch(self, epoch: int) -> None:
-        if epoch > 0:
-            self.rss_after_epoch.append(rss_bytes())
-        if epoch == 1:
-            self.peak_reset = reset_peak()
-        super().set_epoch(epoch)
-
-
-def check_same_outputs(ours: MVGRL, baseline: MVGRL, batch: Batch) -> float:
-    with torch.no_grad():
-        a, b = ours._views(batch), baseline._views(batch)
-    diff = 0.0
-    for x, y in zip(a, b):
-        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-4)
-        diff = max(diff, float((x - y).abs().max()))
-    return diff
-
-
-def timed_training(model: MVGRL, dataset, epochs: int) -> dict:
-    sampler = RecordingSampler(len(dataset), BATCH_SIZE, seed=0)
-    result = train(model, dataset, sampler, epochs=1 + epochs, lr=LR, device="cpu",
-                   seed=0, progress=False)
-    sampler.rss_after_epoch.append(rss_bytes())
-    rss = [r / MIB for r in sampler.rss_after_epoch]
-    seconds = [h["seconds"] for h in result.history[1:]]
-    return {"epoch_seconds": statistics.mean(seconds), "epochs": seconds,
-            "warmup_seconds": result.history[0]["seconds"],
-            "losses": [h["loss"] for h in result.history],
-            "rss_after_epoch_mib": rss, "rss_first_mib": rss[0], "rss_last_mib": rss[-1],
-            "rss_growth_mib": rss[-1] - rss[0],
-            "peak_timed_epochs_mib": peak_bytes() / MIB if sampler.peak_reset else None}
-
-
-def bench_epochs(name: str, epochs: int) -> dict:
-    dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
-    torch.manual_seed(0)
-    ours = MVGRL(dataset.num_features)
-    baseline = copy.deepcopy(ours)  # same initial weights, before ours trains
-    baseline.adjacency = PyGGCNEncoder(ours.adjacency)
-    baseline.diffusion = PyGGCNEncoder(ours.diffusion)
-    first = list(UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0))[0]
-    batch = Batch.from_data_list([dataset[i] for i in first])
-    diff = check_same_outputs(ours, baseline, batch)
-    row = {"dataset": name, "graphs": len(dataset), "batches_per_epoch":
-           len(UniformBatchSampler(len(dataset), BATCH_SIZE)),
-           "epochs_timed": epochs, "outputs_max_abs_diff": diff}
-    ours_run = timed_training(ours, dataset, epochs)
-    pyg_run = timed_training(baseline, dataset, epochs)
-    row.update({f"ours_{k}": v for k, v in ours_run.items()})
-    row.update({f"pyg_{k}": v for k, v in pyg_run.items()})
-    row["speedup_vs_pyg"] = row["pyg_epoch_seconds"] / row["ours_epoch_seconds"]
-    if name in QUOTED_EPOCH_SECONDS:
-        row["quoted_original_epoch_seconds"] = QUOTED_EPOCH_SECONDS[name]
-        row["quoted_original_over_ours"] = (QUOTED_EPOCH_SECONDS[name]
-                                            / row["ours_epoch_seconds"])
-    return row
-
-
 # --- report -----------------------------------------------------------------------------
 
 def markdown(result: dict) -> list[str]:
+    lines = [f"# MVGRL speed and memory ({result['device']}, commit {result['commit'][:12]})",
+             ""] + epoch_markdown(result) + [""] + diffusion_markdown(result)
+    return lines
+
+
+def epoch_markdown(result: dict) -> list[str]:
+    rows = result["epochs"]
+    lines = [f"## Training epoch (MVGRL, uniform batches of {BATCH_SIZE}, lr {LR}, "
+             f"{result['threads']} thread; mean of {result['settings']['epochs_timed']} "
+             f"timed epochs after a warm-up epoch, "
+             f"{result['settings']['padded_epochs_timed']} for the padded model)", "",
+             "| dataset | ours fp32 (s/epoch) | ours bf16 (s/epoch) | PyG `GCNConv` "
+             "encoders, fp32 | the original's way, padded dense, fp32 | original code, "
+             "quoted from issue 4, not measured here |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        quoted = r.get("quoted_original_epoch_seconds")
+        quoted_cell = ("-" if quoted is None else
+                       f"{quoted} s: {r['quoted_over_ours']:.1f}x ours fp32, "
+                       f"{r['quoted_over_ours_bf16']:.1f}x ours bf16")
+        lines.append(
+            f"| {r['dataset']} ({r['graphs']:,} graphs, {r['nodes']:,} nodes, padded to "
+            f"{r['max_nodes']}) | {r['ours_epoch_seconds']:.3f} | "
+            f"{r['ours_bf16_epoch_seconds']:.3f} ({1 / r['ours_bf16_over_ours']:.2f}x "
+            f"faster) | {r['pyg_epoch_seconds']:.3f} ({r['pyg_over_ours']:.2f}x ours) | "
+            f"{r['padded_epoch_seconds']:.2f} ({r['padded_over_ours']:.1f}x ours fp32, "
+            f"{r['padded_over_ours_bf16']:.1f}x ours bf16) | {quoted_cell} |")
+    lines += ["", "Memory of ours (MiB; RSS after the first / last timed epoch, range over "
+              "epochs, and the peak in the timed epochs):", ""]
+    for r in rows:
+        for key, label in (("ours", "fp32"), ("ours_bf16", "bf16")):
+            peak = r[f"{key}_peak_timed_epochs_mib"]
+            rss = r[f"{key}_rss_after_epoch_mib"]
+            lines.append(f"- {r['dataset']} {label}: {r[f'{key}_rss_first_mib']:.0f} / "
+                         f"{r[f'{key}_rss_last_mib']:.0f} ({min(rss):.0f}-{max(rss):.0f}), "
+                         f"peak {'-' if peak is None else f'{peak:.0f}'}")
+    diffs = {k: max(r["outputs_max_abs_diff"][k] for r in rows) for k in ("pyg", "padded")}
+    lines += ["", f"Before timing, on a batch, the outputs of ours and of each baseline "
+              f"(same weights) agreed within 1e-4: max abs diff {diffs['pyg']:.1e} (PyG), "
+              f"{diffs['padded']:.1e} (padded, at initialisation). The padded model trains "
+              f"{rows[0]['padded_trained_parameters']:,} parameters (the heads) and "
+              f"computes but never applies the gradients of its "
+              f"{rows[0]['padded_untrained_gcn_parameters']:,} GCN parameters, as the "
+              f"original. Quoted from issue 4, not measured here: the original code's "
+              f"epochs ({QUOTED_THREADS} thread) and its memory, {QUOTED_MEMORY}."]
+    return lines
+
+
+def diffusion_markdown(result: dict) -> list[str]:
     d = result["diffusion"]
     baselines = result["settings"]["baselines"]
     large = ", ".join(f"{g['nodes']:,}" for g in d["checked_large_graphs"])
-    lines = [f"# MVGRL speed and memory ({result['device']}, {result['threads']} threads, "
-             f"commit {result['commit'][:12]})", "",
-             f"## PPR diffusion of all of {d['dataset']} (alpha {d['alpha']}, top-{d['k']}; "
+    lines = [f"## PPR diffusion of all of {d['dataset']} (alpha {d['alpha']}, top-{d['k']}; "
              f"{d['graphs']:,} graphs, up to {d['max_nodes']:,} nodes; "
              f"{d['blas_threads']} BLAS thread)", "",
              "| | time (s) | baseline / ours: `add_diffusion` | baseline / ours: "
@@ -423,8 +617,8 @@ def markdown(result: dict) -> list[str]:
              f"(compute only {d['compute_seconds']:.2f}) | | | peak "
              f"{d['peak_above_dataset_mib']:.0f} MiB above the loaded dataset (process "
              f"peak {d['process_peak_mib']:.0f} MiB); output {d['output_mib']:.1f} MiB |"]
-    names = {"verbatim": "MVGRL `compute_ppr`, verbatim (networkx, "
-                         "`fractional_matrix_power`, 2 matmuls, `inv`), graph by graph",
+    names = {"reference": "the steps of MVGRL's `compute_ppr` (networkx, "
+                          "`fractional_matrix_power`, 2 matmuls, `inv`), graph by graph",
              "lean": "the same formula, lean dense (`D^-1/2` scaling, one `inv`), "
                      "graph by graph"}
     for i, b in enumerate(baselines):
@@ -440,75 +634,61 @@ def markdown(result: dict) -> list[str]:
               + (f" and on graphs of {large} nodes (kept entries and every row's top-"
                  f"{d['k']})" if large else "")
               + f"; max abs diff {d['check_max_abs_diff']:.1e}. Loading the cached result: "
-              f"{d['cached_load_seconds']:.2f} s.", "",
-              f"## Training epoch (MVGRL, uniform batches of {BATCH_SIZE}, lr {LR}, "
-              f"{result['threads']} thread; mean of {result['settings']['epochs_timed']} "
-              f"timed epochs after a warm-up epoch)", "",
-              "| dataset | ours (s/epoch) | PyG `GCNConv` encoders (s/epoch) | PyG / ours | "
-              "ours: RSS after 1st / last epoch (range over epochs) (MiB) | ours: peak in timed epochs (MiB) "
-              f"| original code (s/epoch), quoted from issue 4, not measured here | "
-              f"quoted / ours |",
-              "|---|---|---|---|---|---|---|---|"]
-    for r in result["epochs"]:
-        peak = r["ours_peak_timed_epochs_mib"]
-        quoted = r.get("quoted_original_epoch_seconds")
-        ratio = r.get("quoted_original_over_ours")
-        lines.append(
-            f"| {r['dataset']} | {r['ours_epoch_seconds']:.3f} | "
-            f"{r['pyg_epoch_seconds']:.3f} | {r['speedup_vs_pyg']:.2f}x | "
-            f"{r['ours_rss_first_mib']:.0f} / {r['ours_rss_last_mib']:.0f} "
-            f"({min(r['ours_rss_after_epoch_mib']):.0f}-{max(r['ours_rss_after_epoch_mib']):.0f}) | "
-            f"{'-' if peak is None else f'{peak:.0f}'} | "
-            f"{'-' if quoted is None else f'{quoted} ({QUOTED_THREADS} thread)'} | "
-            f"{'-' if ratio is None else f'{ratio:.1f}x'} |")
-    lines += ["", f"Quoted from issue 4, not measured here: the original code's epochs "
-              f"above, and its memory, {QUOTED_MEMORY}. Before timing, the outputs of ours "
-              f"and of the PyG baseline (same weights) agreed within 1e-4 on a batch (max "
-              f"abs diff {max(r['outputs_max_abs_diff'] for r in result['epochs']):.1e})."]
+              f"{d['cached_load_seconds']:.2f} s."]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="MUTAG only (diffusion and epochs), 3 timed epochs")
-    parser.add_argument("--diffusion-dataset", default="REDDIT-BINARY")
+                        help="MUTAG only (epochs and diffusion), 3 timed epochs")
     parser.add_argument("--datasets", default="MUTAG,IMDB-BINARY",
                         help="comma-separated datasets of the epoch benchmark")
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per model")
-    parser.add_argument("--baseline", choices=("both", "verbatim", "lean"), default="both",
-                        help="diffusion baseline(s): MVGRL's compute_ppr verbatim, the "
+    parser.add_argument("--padded-epochs", type=int, default=2,
+                        help="timed epochs of the padded model (the original's way)")
+    parser.add_argument("--diffusion-dataset", default="REDDIT-BINARY")
+    parser.add_argument("--baseline", choices=("both", "reference", "lean"), default="both",
+                        help="diffusion baseline(s): the steps of MVGRL's compute_ppr, the "
                              "lean dense formula, or both")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads, and BLAS threads of the diffusion baselines")
+    parser.add_argument("--device", default="cpu",
+                        help="where the epochs run (cpu, cuda); the diffusion runs on the CPU")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    diffusion_name = "MUTAG" if args.quick else args.diffusion_dataset
     names = ["MUTAG"] if args.quick else args.datasets.split(",")
     epochs = 3 if args.quick else args.epochs
-    baselines = ["verbatim", "lean"] if args.baseline == "both" else [args.baseline]
-    result: dict = {"device": device_name("cpu"), "threads": torch.get_num_threads(),
+    padded_epochs = 1 if args.quick else args.padded_epochs
+    diffusion_name = "MUTAG" if args.quick else args.diffusion_dataset
+    baselines = ["reference", "lean"] if args.baseline == "both" else [args.baseline]
+    device = resolve_device(args.device)
+    result: dict = {"device": device_name(device), "threads": torch.get_num_threads(),
                     "commit": git_commit(), "torch": torch.__version__,
                     "settings": {"batch_size": BATCH_SIZE, "lr": LR, "epochs_timed": epochs,
+                                 "padded_epochs_timed": padded_epochs,
                                  "baselines": baselines},
                     "quoted_from_issue_4_not_measured": {
                         "original_epoch_seconds": QUOTED_EPOCH_SECONDS,
                         "threads": QUOTED_THREADS, "memory": QUOTED_MEMORY}}
-    tic = time.perf_counter()
-    result["diffusion"] = bench_diffusion(diffusion_name, baselines, args.threads)
-    print(json.dumps({"diffusion": result["diffusion"]}), flush=True)
-    result["epochs"] = []
-    for name in names:
-        row = bench_epochs(name, epochs)
-        result["epochs"].append(row)
-        print(json.dumps(row), flush=True)
-    result["total_seconds"] = time.perf_counter() - tic
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = "mvgrl_speed_quick" if args.quick else "mvgrl_speed"
+    partial = out / f"{stem}.partial.json"  # every finished part, kept if interrupted
+    tic = time.perf_counter()
+    result["epochs"] = []
+    for name in names:
+        row = bench_epochs(name, epochs, padded_epochs, device)
+        result["epochs"].append(row)
+        print(json.dumps(row), flush=True)
+        partial.write_text(json.dumps(result, indent=2) + "\n")
+    result["diffusion"] = bench_diffusion(diffusion_name, baselines, args.threads)
+    print(json.dumps({"diffusion": result["diffusion"]}), flush=True)
+    result["total_seconds"] = time.perf_counter() - tic
+
     (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    partial.unlink()
     lines = markdown(result)
     (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
