@@ -1,0 +1,160 @@
+r"""MVGRL's resident memory over many epochs, float32 against bfloat16 autocast.
+
+On the CPU, bfloat16 matrix products run through oneDNN, which builds (and caches) a
+kernel for every new problem shape; batches of graphs bring a new node count almost
+every time, so the process grows until oneDNN's primitive cache (1,024 entries by
+default, ``ONEDNN_PRIMITIVE_CACHE_CAPACITY``) is full. This script measures how much
+and for how long: MVGRL trained by :func:`graphsampler.train.train` (uniform batches of
+128, lr 0.001, one thread) for ``--epochs`` epochs in each precision, each in its own
+child process, with the RSS after every epoch, both as it is and after
+``malloc_trim(0)`` (glibc returns its free pages: what remains is memory in use).
+The baseline is the float32 run in the same script.
+
+    python benchmarks/bf16_memory.py                  # IMDB-BINARY, 40 epochs
+    python benchmarks/bf16_memory.py --epochs 5 --dataset MUTAG
+
+Needs the dataset (GRAPHSAMPLER_TU_MIRROR or a download). Writes
+benchmarks/results/bf16_memory.json and .md (or --out DIR).
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import json
+import multiprocessing as mp
+import sys
+from pathlib import Path
+
+import torch
+
+from graphsampler.data import IndexedDataset
+from graphsampler.experiment import device_name, git_commit
+from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
+from graphsampler.samplers import UniformBatchSampler
+from graphsampler.train import train
+
+BATCH_SIZE, LR = 128, 0.001
+MIB = 2**20
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / MIB
+    raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
+
+
+class RSSSampler(UniformBatchSampler):
+    """The uniform sampler, noting the RSS at the start of every epoch after the first
+    (that is, after the previous epoch), as it is and after ``malloc_trim``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rss: list[float] = []
+        self.rss_trimmed: list[float] = []
+
+    def record(self) -> None:
+        gc.collect()
+        self.rss.append(rss_mib())
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        self.rss_trimmed.append(rss_mib())
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch > 0:
+            self.record()
+        super().set_epoch(epoch)
+
+
+def _child(name: str, precision: str, epochs: int, queue: mp.Queue) -> None:
+    torch.set_num_threads(1)
+    dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
+    torch.manual_seed(0)
+    sampler = RSSSampler(len(dataset), BATCH_SIZE, seed=0)
+    start = rss_mib()
+    result = train(MVGRL(dataset.num_features), dataset, sampler, epochs=epochs, lr=LR,
+                   device="cpu", progress=False, precision=precision)
+    sampler.record()
+    queue.put({"precision": precision, "rss_before_training_mib": start,
+               "rss_after_epoch_mib": sampler.rss,
+               "rss_after_epoch_trimmed_mib": sampler.rss_trimmed,
+               "epoch_seconds": [h["seconds"] for h in result.history]})
+
+
+def run_child(name: str, precision: str, epochs: int) -> dict:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(name, precision, epochs, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"the {precision} child failed (exit {proc.exitcode})")
+    return out
+
+
+def plateau_epoch(trimmed: list[float], tolerance_mib: float) -> int | None:
+    """The first epoch after which the trimmed RSS never rises by more than
+    ``tolerance_mib`` per epoch again (None if it still does at the end)."""
+    for start in range(len(trimmed) - 1):
+        if all(b - a <= tolerance_mib for a, b in zip(trimmed[start:], trimmed[start + 1:])):
+            return start + 1
+    return None
+
+
+def markdown(result: dict) -> list[str]:
+    lines = [f"# MVGRL memory over {result['epochs']} epochs, float32 vs bfloat16 "
+             f"({result['dataset']}, {result['device']}, commit {result['commit'][:12]})", "",
+             f"RSS after each epoch (MiB), each precision in its own process; *trimmed*: "
+             f"after `malloc_trim(0)`. Plateau: the first epoch after which the trimmed RSS "
+             f"never grows by more than {result['tolerance_mib']} MiB per epoch.", "",
+             "| precision | before training | after epoch 1 | after the last epoch | "
+             "trimmed: after epoch 1 | trimmed: after the last | trimmed: max - after "
+             "epoch 1 | plateau from epoch | mean epoch (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for run in result["runs"]:
+        rss, trimmed = run["rss_after_epoch_mib"], run["rss_after_epoch_trimmed_mib"]
+        plateau = run["plateau_epoch"]
+        seconds = run["epoch_seconds"][1:] or run["epoch_seconds"]
+        lines.append(f"| {run['precision']} | {run['rss_before_training_mib']:.0f} | "
+                     f"{rss[0]:.0f} | {rss[-1]:.0f} | {trimmed[0]:.0f} | {trimmed[-1]:.0f} | "
+                     f"{max(trimmed) - trimmed[0]:.0f} | "
+                     f"{'none (still growing)' if plateau is None else plateau} | "
+                     f"{sum(seconds) / len(seconds):.2f} |")
+    lines += ["", "Trimmed RSS after every epoch:", ""]
+    for run in result["runs"]:
+        lines.append(f"- {run['precision']}: "
+                     + ", ".join(f"{v:.0f}" for v in run["rss_after_epoch_trimmed_mib"]))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="IMDB-BINARY")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--tolerance", type=float, default=5.0,
+                        help="MiB per epoch below which the RSS counts as flat")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    result = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": BATCH_SIZE,
+              "lr": LR, "tolerance_mib": args.tolerance, "device": device_name("cpu"),
+              "commit": git_commit(), "torch": torch.__version__, "runs": []}
+    for precision in ("fp32", "bf16"):
+        run = run_child(args.dataset, precision, args.epochs)
+        run["plateau_epoch"] = plateau_epoch(run["rss_after_epoch_trimmed_mib"],
+                                             args.tolerance)
+        result["runs"].append(run)
+        print(json.dumps(run), flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bf16_memory.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = markdown(result)
+    (out / "bf16_memory.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
