@@ -8,7 +8,8 @@ and for how long: MVGRL trained by :func:`graphsampler.train.train` (uniform bat
 128, lr 0.001, one thread) for ``--epochs`` epochs in each precision, each in its own
 child process, with the RSS after every epoch, both as it is and after
 ``malloc_trim(0)`` (glibc returns its free pages: what remains is memory in use).
-The baseline is the float32 run in the same script.
+The baseline is the float32 run in the same script. Epoch times are recorded in the
+JSON but not reported: this is a memory benchmark, run beside other work.
 
     python benchmarks/bf16_memory.py                  # IMDB-BINARY, 40 epochs
     python benchmarks/bf16_memory.py --epochs 5 --dataset MUTAG
@@ -111,17 +112,15 @@ def markdown(result: dict) -> list[str]:
              f"never grows by more than {result['tolerance_mib']} MiB per epoch.", "",
              "| precision | before training | after epoch 1 | after the last epoch | "
              "trimmed: after epoch 1 | trimmed: after the last | trimmed: max - after "
-             "epoch 1 | plateau from epoch | mean epoch (s) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "epoch 1 | plateau from epoch |",
+             "|---|---|---|---|---|---|---|---|"]
     for run in result["runs"]:
         rss, trimmed = run["rss_after_epoch_mib"], run["rss_after_epoch_trimmed_mib"]
         plateau = run["plateau_epoch"]
-        seconds = run["epoch_seconds"][1:] or run["epoch_seconds"]
         lines.append(f"| {run['precision']} | {run['rss_before_training_mib']:.0f} | "
                      f"{rss[0]:.0f} | {rss[-1]:.0f} | {trimmed[0]:.0f} | {trimmed[-1]:.0f} | "
                      f"{max(trimmed) - trimmed[0]:.0f} | "
-                     f"{'none (still growing)' if plateau is None else plateau} | "
-                     f"{sum(seconds) / len(seconds):.2f} |")
+                     f"{'none (still growing)' if plateau is None else plateau} |")
     lines += ["", "Trimmed RSS after every epoch:", ""]
     for run in result["runs"]:
         lines.append(f"- {run['precision']}: "

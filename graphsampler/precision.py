@@ -17,6 +17,13 @@ keep float32 because bfloat16 (8 significant bits) would lose what they add up:
 Evaluation embeddings (:func:`~graphsampler.train.embed_dataset`) are computed in
 float32 whatever the training precision.
 
+Memory: on the CPU, bfloat16 products run through oneDNN, which builds and caches a
+kernel for every new problem shape, and nearly every batch of graphs has a new node
+count. The process grows until oneDNN's primitive cache (1,024 entries,
+``ONEDNN_PRIMITIVE_CACHE_CAPACITY``) is full, then stays flat: MVGRL on IMDB-BINARY,
++583 MiB over the first 24 epochs, then under 1 MiB per epoch; float32 is flat
+from the first epoch (``benchmarks/results/bf16_memory.md``).
+
 Example:
     >>> with training_autocast(torch.device("cpu"), "bf16"):
     ...     loss, z = method.training_step(batch)    # z: bfloat16 or float32
