@@ -2,9 +2,10 @@ r"""Mixed precision: matrix products in bfloat16, sums and losses in float32.
 
 ``train(..., precision="bf16")`` runs every training step under
 :func:`torch.autocast` with bfloat16: linear layers (and PReLU) compute in bfloat16,
-where CPUs with AVX-512 BF16 (AMD Zen 4, Intel Cooper Lake and later) multiply about
-2.8x faster than in float32 (``benchmarks/mvgrl_speed.py``) and GPUs use their tensor
-cores. The parameters, their gradients and the optimiser stay float32. Three places
+where CPUs with AVX-512 BF16 (AMD Zen 4, Intel Cooper Lake and later) multiply several
+times faster than in float32 (``benchmarks/results/mvgrl_flops.md``) and GPUs use their
+tensor cores; an MVGRL epoch on one CPU core takes 1.45-1.8x less time
+(``benchmarks/results/mvgrl_speed.md``). The parameters, their gradients and the optimiser stay float32. Three places
 keep float32 because bfloat16 (8 significant bits) would lose what they add up:
 
 * neighbour sums (:class:`~graphsampler.nn.adjacency.Adjacency`): a node of COLLAB
