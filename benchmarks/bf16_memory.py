@@ -12,10 +12,11 @@ The baseline is the float32 run in the same script. Epoch times are recorded in 
 JSON but not reported: this is a memory benchmark, run beside other work.
 
     python benchmarks/bf16_memory.py                  # IMDB-BINARY, 40 epochs
-    python benchmarks/bf16_memory.py --epochs 5 --dataset MUTAG
+    python benchmarks/bf16_memory.py --quick          # MUTAG, 3 epochs
 
 Needs the dataset (GRAPHSAMPLER_TU_MIRROR or a download). Writes
-benchmarks/results/bf16_memory.json and .md (or --out DIR).
+benchmarks/results/bf16_memory.json and .md (``bf16_memory_quick.*`` with --quick; or
+--out DIR).
 """
 from __future__ import annotations
 
@@ -130,12 +131,15 @@ def markdown(result: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="MUTAG, 3 epochs")
     parser.add_argument("--dataset", default="IMDB-BINARY")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--tolerance", type=float, default=5.0,
                         help="MiB per epoch below which the RSS counts as flat")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
+    if args.quick:
+        args.dataset, args.epochs = "MUTAG", 3
     torch.set_num_threads(1)
     result = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": BATCH_SIZE,
               "lr": LR, "tolerance_mib": args.tolerance, "device": device_name("cpu"),
@@ -148,9 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bf16_memory.json").write_text(json.dumps(result, indent=2) + "\n")
+    stem = "bf16_memory_quick" if args.quick else "bf16_memory"
+    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = markdown(result)
-    (out / "bf16_memory.md").write_text("\n".join(lines) + "\n")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
