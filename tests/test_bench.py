@@ -110,8 +110,10 @@ def test_speed_suite_lists_the_scripts():
     suite = load_suite("speed")
     root = SUITES_DIR.parents[1]
     assert not suite.configs
-    assert [s.path for s in suite.scripts] == [root / "benchmarks" / f"{n}_speed.py"
-                                               for n in ("sampler", "epoch", "svm", "mvgrl")]
+    names = ("sampler_speed", "epoch_speed", "svm_speed", "mvgrl_speed", "mvgrl_flops",
+             "bf16_memory")
+    assert [s.path for s in suite.scripts] == [root / "benchmarks" / f"{n}.py" for n in names]
+    assert all(path.exists() for path in (s.path for s in suite.scripts))
 
 
 def test_cell_overrides_and_loss_pairing(tmp_path):
