@@ -36,6 +36,8 @@ from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import train
 
+from _results import write_results
+
 BATCH_SIZE, LR = 128, 0.001
 MIB = 2**20
 
@@ -150,13 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                                              args.tolerance)
         result["runs"].append(run)
         print(json.dumps(run), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "bf16_memory_quick" if args.quick else "bf16_memory"
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    lines = markdown(result)
-    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.out, "bf16_memory_quick" if args.quick else "bf16_memory", result,
+                  markdown(result))
     return 0
 
 

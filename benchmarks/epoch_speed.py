@@ -42,6 +42,8 @@ from graphsampler.nn.gin import GINEncoder
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 from graphsampler.train import train
 
+from _results import write_results
+
 
 
 def reference_drop_nodes(data: Data, rng: np.random.Generator, ratio: float = 0.1) -> Data:
@@ -190,10 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         row = bench_dataset(name, epochs, args.aug_batches)
         result["rows"].append(row)
         print(json.dumps(row), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = "epoch_speed_quick" if args.quick else f"epoch_speed_{result['threads']}t"
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [f"# GraphCL epoch speed ({result['device']}, {result['threads']} threads, "
              f"commit {result['commit'][:12]})", "",
              "| dataset | uniform epoch (s) | proximity epoch (s) | overhead ratio | "
@@ -218,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
               "ratio: 1 + (proximity sampler alone - uniform sampler alone) / uniform "
               "epoch, the sampler's own cost: one epoch planned from the trained bank "
               "(graph build + walks), median of 3."]
-    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.out, stem, result, lines)
     return 0
 
 

@@ -37,11 +37,11 @@ from graphsampler.experiment import device_name, git_commit
 from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
 from graphsampler.samplers import UniformBatchSampler
 
+from _results import write_results
 from mvgrl_speed import (  # the padded model and loss, and the quoted original figures
     BATCH_SIZE,
     QUOTED_EPOCH_SECONDS,
     PaddedMVGRL,
-    loop_masked_jsd,
     padded_views,
 )
 
@@ -61,20 +61,13 @@ def epoch_flops(name: str) -> dict:
             loss, _ = ours.training_step(Batch.from_data_list([dataset[i] for i in indices]))
             loss.backward()
     counts["ours"] = counter.get_total_flops()
-    n = padded["max_nodes"]
     with FlopCounterMode(display=False) as counter:
         for indices in batches:
-            idx = torch.tensor(indices)
-            l1, l2, g1, g2 = padded_model.views(padded["x"][idx], padded["adjacency"][idx],
-                                                padded["diffusion"][idx])
-            sizes = padded["sizes"][idx]
-            loss = (loop_masked_jsd(l1.reshape(-1, l1.size(-1)), g2, sizes, n)
-                    + loop_masked_jsd(l2.reshape(-1, l2.size(-1)), g1, sizes, n))
-            loss.backward()
+            padded_model.loss(padded, torch.tensor(indices)).backward()
     counts["padded"] = counter.get_total_flops()
     nodes = int(padded["sizes"].sum())
     return {"dataset": name, "graphs": len(dataset), "nodes": nodes,
-            "padded_rows": len(dataset) * n, "batches": len(batches),
+            "padded_rows": len(dataset) * padded["max_nodes"], "batches": len(batches),
             "ours_gflop": counts["ours"] / 1e9, "padded_gflop": counts["padded"] / 1e9,
             "mean_batch_nodes": nodes / len(batches)}
 
@@ -135,13 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         row["max_speedup"] = QUOTED_EPOCH_SECONDS[name] / row["floor_seconds"]
         result["datasets"].append(row)
         print(json.dumps(row), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "mvgrl_flops_quick" if args.quick else "mvgrl_flops"
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    lines = markdown(result)
-    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.out, "mvgrl_flops_quick" if args.quick else "mvgrl_flops", result,
+                  markdown(result))
     return 0
 
 

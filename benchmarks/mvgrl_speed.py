@@ -102,6 +102,8 @@ from graphsampler.nn.gcn import GCNEncoder
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import resolve_device, train
 
+from _results import write_results
+
 BATCH_SIZE, LR = 128, 0.001
 MIB, GIB = 2**20, 2**30
 FLOAT64_BYTES = 8
@@ -208,11 +210,21 @@ class PaddedMVGRL(torch.nn.Module):
             sums.append(h.sum(dim=1))  # padding rows included, as the original
         return h, torch.cat(sums, dim=-1)
 
-    def views(self, x, adjacency, diffusion):
-        l1, g1 = self._encode(self.encoders[0], x, adjacency)
-        l2, g2 = self._encode(self.encoders[1], x, diffusion)
+    def views(self, padded: dict, idx: torch.Tensor):
+        """Local ``[b, n, h]`` and global ``[b, h]`` outputs of both views of the graphs
+        ``idx`` of :func:`padded_views`' ``padded``."""
+        x = padded["x"][idx]
+        l1, g1 = self._encode(self.encoders[0], x, padded["adjacency"][idx])
+        l2, g2 = self._encode(self.encoders[1], x, padded["diffusion"][idx])
         return (self.local_head(l1), self.local_head(l2),
                 self.global_head(g1), self.global_head(g2))
+
+    def loss(self, padded: dict, idx: torch.Tensor) -> torch.Tensor:
+        """The original's training loss on the graphs ``idx``: JSD in both directions."""
+        l1, l2, g1, g2 = self.views(padded, idx)
+        sizes, n = padded["sizes"][idx], padded["max_nodes"]
+        return (loop_masked_jsd(l1.reshape(-1, l1.size(-1)), g2, sizes, n)
+                + loop_masked_jsd(l2.reshape(-1, l2.size(-1)), g1, sizes, n))
 
 
 def loop_masked_jsd(local: torch.Tensor, global_: torch.Tensor, sizes: torch.Tensor,
@@ -248,21 +260,14 @@ def padded_training(model: PaddedMVGRL, padded: dict, epochs: int,
             conv.to(device), act.to(device)
     padded = {k: v.to(device) if torch.is_tensor(v) else v for k, v in padded.items()}
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    n = padded["max_nodes"]
     sampler = UniformBatchSampler(len(padded["sizes"]), BATCH_SIZE, seed=0)
     seconds = []
     for epoch in range(1 + epochs):
         sampler.set_epoch(epoch)
         tic = time.perf_counter()
         for indices in sampler:
-            idx = torch.tensor(indices, device=device)
             optimizer.zero_grad()
-            l1, l2, g1, g2 = model.views(padded["x"][idx], padded["adjacency"][idx],
-                                         padded["diffusion"][idx])
-            sizes = padded["sizes"][idx]
-            loss = (loop_masked_jsd(l1.reshape(-1, l1.size(-1)), g2, sizes, n)
-                    + loop_masked_jsd(l2.reshape(-1, l2.size(-1)), g1, sizes, n))
-            loss.backward()
+            model.loss(padded, torch.tensor(indices, device=device)).backward()
             optimizer.step()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -300,8 +305,7 @@ def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,
         a = ours._views(batch)
         if isinstance(baseline, PaddedMVGRL):
             idx = torch.tensor(indices)
-            b = baseline.views(padded["x"][idx], padded["adjacency"][idx],
-                               padded["diffusion"][idx])
+            b = baseline.views(padded, idx)
             real = (torch.arange(padded["max_nodes"])[None, :]
                     < padded["sizes"][idx][:, None])
             b = (b[0][real], b[1][real], b[2], b[3])  # graph by graph, as PyG orders nodes
@@ -687,11 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"diffusion": result["diffusion"]}), flush=True)
     result["total_seconds"] = time.perf_counter() - tic
 
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results(out, stem, result, markdown(result))
     partial.unlink()
-    lines = markdown(result)
-    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
     return 0
 
 

@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from graphsampler.experiment import device_name, git_commit
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 
+from _results import write_results
+
 D, M, K, B, ALPHA = 128, 1000, 100, 256, 0.2
 
 
@@ -189,10 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                           "seeds": args.hardness_seeds, **summary}
     print(json.dumps(result["hardness"]), flush=True)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = "sampler_speed_" + "_".join(f"{n // 1000}k" for n in sizes)
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [f"# Sampler speed ({result['device']}, {result['threads']} threads, "
              f"commit {result['commit'][:12]})", "",
              f"d={D}, M={M}, k={K}, B={B}, alpha={ALPHA}: graph build + one epoch of batches.",
@@ -220,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             s = h[name]
             lines.append(f"| {name} | {s['same_cluster']['mean']:.4f} +- {s['same_cluster']['std']:.4f}"
                          f" | {s['same_cluster_vs_uniform']:.2f}x | {s['mean_cos']['mean']:.4f} |")
-    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.out, stem, result, lines)
     return 0
 
 
