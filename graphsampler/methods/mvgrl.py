@@ -79,7 +79,8 @@ class MVGRL(ContrastiveMethod):
         l1, g1 = self.adjacency(batch.x, batch.edge_index, batch.batch,
                                 num_graphs=batch.num_graphs)
         l2, g2 = self.diffusion(batch.x, batch.diff_edge_index, batch.batch,
-                                batch.diff_edge_weight, batch.num_graphs)
+                                num_graphs=batch.num_graphs,
+                                edge_weight=batch.diff_edge_weight)
         return (self.local_head(l1), self.local_head(l2),
                 self.global_head(g1), self.global_head(g2))
 
