@@ -162,7 +162,7 @@ class PyGGCNEncoder(torch.nn.Module):
             self.convs.append(pyg)
         self.acts = copy.deepcopy(ours.acts)
 
-    def forward(self, x, edge_index, batch, edge_weight=None, num_graphs=None):
+    def forward(self, x, edge_index, batch, num_graphs=None, *, edge_weight=None):
         pooled, h = [], x
         for conv, act in zip(self.convs, self.acts):
             h = act(conv(h, edge_index, edge_weight))

@@ -56,8 +56,13 @@ class GCNEncoder(torch.nn.Module):
         >>> local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
         ...                               num_graphs=batch.num_graphs)
         >>> local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
-        ...                               batch.diff_edge_weight, batch.num_graphs)
+        ...                               batch.num_graphs,
+        ...                               edge_weight=batch.diff_edge_weight)
         >>> # local_*: [N, 512], global_*: [B, 2048]
+
+        The arguments come in :class:`~graphsampler.nn.GINEncoder`'s order,
+        ``(x, edge_index, batch, num_graphs)``; the diffusion view's weights are
+        keyword-only.
     """
     def __init__(self, in_channels: int, hidden_channels: int = 512,
                  num_layers: int = 4, normalize: bool = True) -> None:
@@ -85,27 +90,27 @@ class GCNEncoder(torch.nn.Module):
             act.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                edge_weight: Optional[Tensor] = None,
-                num_graphs: Optional[int] = None) -> tuple[Tensor, Tensor]:
+                num_graphs: Optional[int] = None, *,
+                edge_weight: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
         r"""Args:
             x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
                 the parameters' dtype.
             edge_index (torch.Tensor): Edges (``[source, target]``), shape
                 :math:`[2, E]`, int64.
             batch (torch.Tensor): Graph of every node, shape :math:`[N]`, int64.
-            edge_weight (torch.Tensor, optional): Weight of every edge, shape
-                :math:`[E]` (the diffusion view's ``diff_edge_weight``).
-                (default: :obj:`None`, all ones)
             num_graphs (int, optional): Number of graphs :math:`B` (pass
                 ``batch.num_graphs``: no device sync, and trailing graphs without
                 nodes are kept). (default: :obj:`None`, ``batch.max() + 1``)
+            edge_weight (torch.Tensor, optional): Keyword-only. Weight of every edge,
+                shape :math:`[E]` (the diffusion view's ``diff_edge_weight``).
+                (default: :obj:`None`, all ones)
 
         Returns:
             (torch.Tensor, torch.Tensor): Node representations of the last layer,
             :math:`[N, h]`, and graph representations, :math:`[B, L h]` (summed in
             float32 under bfloat16 autocast: :mod:`graphsampler.precision`).
         """
-        self._check_inputs(x, edge_index, batch, edge_weight, num_graphs)
+        self._check_inputs(x, edge_index, batch, num_graphs, edge_weight)
         if self.normalize:
             edge_index, edge_weight = gcn_norm(edge_index, edge_weight, x.size(0),
                                                add_self_loops=True, dtype=x.dtype)
@@ -118,7 +123,8 @@ class GCNEncoder(torch.nn.Module):
         return h, torch.cat(pooled, dim=1)
 
     def _check_inputs(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                      edge_weight: Optional[Tensor], num_graphs: Optional[int]) -> None:
+                      num_graphs: Optional[int], edge_weight: Optional[Tensor]) -> None:
+        _check_argument_types(x, edge_index, batch, num_graphs, edge_weight)
         dtype = self.convs[0].lin.weight.dtype
         if not x.is_floating_point() or x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"x must be a floating-point tensor of shape "
@@ -133,6 +139,23 @@ class GCNEncoder(torch.nn.Module):
                              f"entry per edge ({edge_index.size(1)}), got shape "
                              f"{tuple(edge_weight.shape)} and dtype {edge_weight.dtype}")
         check_batch_vector(batch, x.size(0), num_graphs)
+
+
+def _check_argument_types(x: object, edge_index: object, batch: object,
+                          num_graphs: object, edge_weight: object) -> None:
+    r"""One-line errors for arguments of the wrong type, before any shape check."""
+    for name, value in (("x", x), ("edge_index", edge_index), ("batch", batch)):
+        if not isinstance(value, Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if num_graphs is not None and (isinstance(num_graphs, bool)
+                                   or not isinstance(num_graphs, int)):
+        hint = (" (edge weights are keyword-only: edge_weight=...)"
+                if isinstance(num_graphs, Tensor) else "")
+        raise ValueError(f"num_graphs must be an int or None, got "
+                         f"{type(num_graphs).__name__}{hint}")
+    if edge_weight is not None and not isinstance(edge_weight, Tensor):
+        raise ValueError(f"edge_weight must be a torch.Tensor or None, got "
+                         f"{type(edge_weight).__name__}")
 
 
 class GCNLayer(torch.nn.Module):

@@ -86,7 +86,7 @@ def test_diffusion_view_uses_weights_as_they_are(num_layers):
     encoder = GCNEncoder(5, hidden_channels=6, num_layers=num_layers, normalize=False)
     randomise(encoder, 3)
     local, global_ = encoder(batch.x, batch.diff_edge_index, batch.batch,
-                             batch.diff_edge_weight, batch.num_graphs)
+                             batch.num_graphs, edge_weight=batch.diff_edge_weight)
     propagation = dense_diffusion_view(batch.diff_edge_index, batch.diff_edge_weight,
                                        batch.num_nodes)
     ref_local, ref_global = reference_encoder(encoder, batch.x, propagation,
@@ -133,7 +133,7 @@ def test_one_jsd_step_trains_every_encoder_parameter():
     local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
                                   num_graphs=batch.num_graphs)
     local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
-                                  batch.diff_edge_weight, batch.num_graphs)
+                                  batch.num_graphs, edge_weight=batch.diff_edge_weight)
     loss = (local_global_jsd(local_head(local_1), global_head(global_2), batch.batch)
              + local_global_jsd(local_head(local_2), global_head(global_1), batch.batch))
     optimizer.zero_grad()
@@ -200,9 +200,9 @@ def test_forward_errors():
         encoder(x, ei[:1], b)
     with pytest.raises(ValueError, match="edge_weight must be a 1-D torch.float32 "
                                          "tensor with one entry per edge"):
-        encoder(x, ei, b, torch.ones(ei.size(1) - 1))
+        encoder(x, ei, b, edge_weight=torch.ones(ei.size(1) - 1))
     with pytest.raises(ValueError, match="edge_weight must be a 1-D"):
-        encoder(x, ei, b, torch.ones(ei.size(1), dtype=torch.float64))
+        encoder(x, ei, b, edge_weight=torch.ones(ei.size(1), dtype=torch.float64))
     with pytest.raises(ValueError, match="batch must be a 1-D int64 tensor with one "
                                          "entry per node"):
         encoder(x, ei, b[:-1])
@@ -218,15 +218,53 @@ def test_forward_errors():
         head(x.long())
 
 
+def test_argument_order_is_gin_encoders():
+    batch = mvgrl_batch(seed=10)
+    encoder = GCNEncoder(5, 4, 2, normalize=False)
+    randomise(encoder, 11)
+    # (x, edge_index, batch, num_graphs) as GINEncoder; edge_weight only by keyword
+    local, global_ = encoder(batch.x, batch.diff_edge_index, batch.batch,
+                             batch.num_graphs + 1, edge_weight=batch.diff_edge_weight)
+    by_keyword = encoder(x=batch.x, edge_index=batch.diff_edge_index, batch=batch.batch,
+                         edge_weight=batch.diff_edge_weight,
+                         num_graphs=batch.num_graphs + 1)
+    assert global_.shape == (batch.num_graphs + 1, 8) and (global_[-1] == 0).all()
+    torch.testing.assert_close((local, global_), by_keyword, rtol=0, atol=0)
+    with pytest.raises(TypeError):
+        encoder(batch.x, batch.diff_edge_index, batch.batch, batch.num_graphs,
+                batch.diff_edge_weight)
+
+
+def test_argument_type_errors():
+    batch = mvgrl_batch()
+    encoder = GCNEncoder(5, 4, 2)
+    x, ei, b, w = batch.x, batch.edge_index, batch.batch, torch.ones(batch.num_edges)
+    with pytest.raises(ValueError, match="^num_graphs must be an int or None, got Tensor "
+                                         r"\(edge weights are keyword-only: edge_weight="):
+        encoder(x, ei, b, w)
+    with pytest.raises(ValueError, match="^num_graphs must be an int or None, got float$"):
+        encoder(x, ei, b, 3.0)
+    with pytest.raises(ValueError, match="^num_graphs must be an int or None, got bool$"):
+        encoder(x, ei, b, True)
+    with pytest.raises(ValueError, match="^edge_weight must be a torch.Tensor or None, "
+                                         "got list$"):
+        encoder(x, ei, b, edge_weight=w.tolist())
+    for name, args in (("x", (x.tolist(), ei, b)), ("edge_index", (x, ei.numpy(), b)),
+                       ("batch", (x, ei, None))):
+        with pytest.raises(ValueError, match=f"^{name} must be a torch.Tensor, got "):
+            encoder(*args)
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     batch = mvgrl_batch(seed=9)
     encoder = GCNEncoder(5, 8, 2, normalize=False)
     local, global_ = encoder(batch.x, batch.diff_edge_index, batch.batch,
-                             batch.diff_edge_weight, batch.num_graphs)
+                             batch.num_graphs, edge_weight=batch.diff_edge_weight)
     gpu = batch.to("cuda")
     local_gpu, global_gpu = encoder.to("cuda")(gpu.x, gpu.diff_edge_index, gpu.batch,
-                                              gpu.diff_edge_weight, gpu.num_graphs)
+                                              gpu.num_graphs,
+                                              edge_weight=gpu.diff_edge_weight)
     torch.testing.assert_close(local_gpu.cpu(), local, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(global_gpu.cpu(), global_, rtol=1e-4, atol=1e-5)
