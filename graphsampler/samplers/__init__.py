@@ -5,33 +5,30 @@ Nothing here imports from :mod:`graphsampler.nn`, :mod:`graphsampler.methods` or
 training loop: a sampler only ever sees indices and embedding tensors, so it serves any
 modality.
 """
+from graphsampler.samplers.adaptive import AdaptiveProximityBatchSampler, hardness_ratio
 from graphsampler.samplers.bank import EmbeddingBank
-from graphsampler.samplers.batch import (
-    KNNBatchSampler,
-    ProximityBatchSampler,
-    UniformBatchSampler,
-    epoch_generator,
-)
+from graphsampler.samplers.base import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph, draw_candidates
-from graphsampler.samplers.walk import (
-    WalkResult,
-    first_distinct,
-    random_walk_with_restart,
-    rwr_trajectory,
-)
+from graphsampler.samplers.hard import HardBatchSampler, KNNBatchSampler
+from graphsampler.samplers.prosampler import ProximityBatchSampler
+from graphsampler.samplers.proximity import build_proximity_graph
+from graphsampler.samplers.schedule import RestartDecay
+from graphsampler.samplers.uniform import FixedBatchSampler, UniformBatchSampler
+from graphsampler.samplers.walk import WalkResult, random_walk_with_restart
 
 __all__ = [
     "EmbeddingBank",
     "build_proximity_graph",
-    "draw_candidates",
     "random_walk_with_restart",
-    "rwr_trajectory",
-    "first_distinct",
     "WalkResult",
+    "BaseBatchSampler",
+    "HardBatchSampler",
     "UniformBatchSampler",
+    "FixedBatchSampler",
     "KNNBatchSampler",
     "ProximityBatchSampler",
+    "AdaptiveProximityBatchSampler",
+    "RestartDecay",
+    "hardness_ratio",
     "DistributedBatchSampler",
-    "epoch_generator",
 ]

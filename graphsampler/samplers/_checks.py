@@ -41,3 +41,37 @@ def check_restart_prob(value: float) -> float:
             f"start at each step), got {value!r}"
         )
     return float(value)
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    r"""Checks ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return str(value)
+
+
+def check_twin_threshold(value: float | None) -> float | None:
+    r"""Checks a twin threshold: ``None``, or a cosine similarity in ``(-1, 1]``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or not -1 < value <= 1:
+        raise ValueError(f"twin_threshold must be None or a cosine similarity in (-1, 1] "
+                         f"(e.g. 0.999), got {value!r}")
+    return float(value)
+
+
+def resolve_count(value: int | float, num_items: int, name: str) -> int:
+    r"""A count given as an int :math:`\geq 1`, or as a float fraction of ``num_items``
+    in :math:`(0, 1]` (rounded up, at least 1).
+
+    Example:
+        >>> resolve_count(0.1, 1500, "num_candidates"), resolve_count(50, 1500, "k")
+        (150, 50)
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value) or not 0 < value <= 1:
+            raise ValueError(f"{name} given as a fraction of N must be a float in (0, 1], "
+                             f"got {value!r}; give an int for an absolute count")
+        return max(1, math.ceil(value * num_items - 1e-9))
+    return check_int(value, name, 1)

@@ -10,7 +10,7 @@ from torch import Tensor
 from torch.utils.data import Sampler
 
 from graphsampler.samplers._checks import check_int
-from graphsampler.samplers.batch import UniformBatchSampler
+from graphsampler.samplers.base import BaseBatchSampler
 
 
 class DistributedBatchSampler(Sampler[list[int]]):
@@ -35,7 +35,7 @@ class DistributedBatchSampler(Sampler[list[int]]):
     trained on, and the ranks' batches are disjoint apart from these repeats.
 
     Args:
-        batch_sampler (UniformBatchSampler): Any sampler of :mod:`graphsampler.samplers`
+        batch_sampler (BaseBatchSampler): Any sampler of :mod:`graphsampler.samplers`
             (uniform, kNN, proximity), built identically on every rank.
         num_replicas (int, optional): Number of ranks :math:`W`. Default: the world
             size of the initialised process group.
@@ -54,7 +54,7 @@ class DistributedBatchSampler(Sampler[list[int]]):
         ...         sampler.update(batch.sample_idx, z.detach())  # every rank's rows
     """
 
-    def __init__(self, batch_sampler: UniformBatchSampler, num_replicas: int | None = None,
+    def __init__(self, batch_sampler: BaseBatchSampler, num_replicas: int | None = None,
                  rank: int | None = None) -> None:
         if isinstance(batch_sampler, DistributedBatchSampler):
             raise ValueError("batch_sampler is already a DistributedBatchSampler; wrap the "

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphsampler.samplers._checks import check_int
+from graphsampler.samplers._checks import check_int, check_twin_threshold
 
 #: Anchors that share one candidate draw. Each anchor's candidates are still a uniform
 #: draw; sharing turns the scoring of a group into one matrix product instead of a
@@ -41,6 +41,17 @@ def draw_candidates(num_groups: int, num_items: int, num_candidates: int,
         cand[dup] = torch.randint(num_items, (num_dup,), generator=generator, device=device)
 
 
+#: The score a twin gets: below every cosine similarity, above the anchor's own ``-inf``.
+TWIN_SCORE = -2.0
+
+
+def _demote_twins(scores: Tensor, twin_threshold: float | None) -> Tensor:
+    r"""Sets the cosine scores at or above ``twin_threshold`` to :data:`TWIN_SCORE`."""
+    if twin_threshold is not None:
+        scores.masked_fill_(scores >= twin_threshold, TWIN_SCORE)
+    return scores
+
+
 def build_proximity_graph(
     embeddings: Tensor,
     num_neighbors: int,
@@ -49,6 +60,7 @@ def build_proximity_graph(
     generator: torch.Generator | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     return_candidates: bool = False,
+    twin_threshold: float | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
     r"""Builds the directed proximity graph of BatchSampler (Yang et al., KDD 2023).
 
@@ -71,6 +83,10 @@ def build_proximity_graph(
         generator (torch.Generator, optional): Source of randomness, on the device of
             ``embeddings``.
         memory_budget (int): Bytes of scratch memory one chunk may use.
+        twin_threshold (float, optional): Candidates whose cosine similarity to the
+            anchor is at least this are its twins (the same instance to the encoder):
+            they rank below every other candidate, so an anchor links to a twin only
+            when it has fewer than :math:`k` other candidates. (default: :obj:`None`)
         return_candidates (bool): Also return the candidate draw, shape
             :obj:`[ceil(N / ANCHORS_PER_DRAW), M]` (row :obj:`g` serves anchors
             :obj:`g * ANCHORS_PER_DRAW ...`); when :math:`M \geq N`, one row holding
@@ -101,6 +117,7 @@ def build_proximity_graph(
         )
     check_int(num_neighbors, "num_neighbors", 1)
     check_int(memory_budget, "memory_budget", 1)
+    twin_threshold = check_twin_threshold(twin_threshold)
     if not torch.isfinite(embeddings).all():
         raise ValueError("embeddings contain NaN or Inf; cannot rank neighbours")
 
@@ -119,7 +136,7 @@ def build_proximity_graph(
     if exact:
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            scores = emb[start:stop] @ emb.T
+            scores = _demote_twins(emb[start:stop] @ emb.T, twin_threshold)
             rows = torch.arange(stop - start, device=device)
             scores[rows, rows + start] = float("-inf")
             out[start:stop] = scores.topk(num_neighbors, dim=1, sorted=False).indices
@@ -136,7 +153,8 @@ def build_proximity_graph(
         cand = draw_candidates(num_groups, n, num_candidates, generator, device)  # [g, M]
         anchor_rows = F.pad(emb[start:stop], (0, 0, 0, pad)).view(num_groups, group, d)
         # [g, M, group]: candidate rows on the left keep the gathered block contiguous
-        scores = torch.bmm(emb[cand], anchor_rows.transpose(1, 2))
+        scores = _demote_twins(torch.bmm(emb[cand], anchor_rows.transpose(1, 2)),
+                               twin_threshold)
         # an anchor drawn among its own candidates: find it in the sorted draw, mask it
         anchors = torch.arange(start, start + num_groups * group, device=device)
         anchors = anchors.view(num_groups, group)

@@ -102,6 +102,11 @@ def rwr_trajectory(neighbors: Tensor, starts: Tensor, num_steps: int, restart_pr
     return traj
 
 
+#: Rounds (of :func:`walk_round_len` steps) without a new node after which a walker
+#: is taken to have exhausted what it can reach, and is topped up.
+STALL_ROUNDS = 2
+
+
 def walk_round_len(num_distinct: int) -> int:
     r"""Steps per round of :func:`random_walk_with_restart` (it checks for completion
     between rounds)."""
@@ -131,8 +136,11 @@ def random_walk_with_restart(
     moves to a uniformly chosen out-neighbour (a column of ``neighbors``). Each walk
     records its first :math:`B` distinct nodes, its start first, as in BatchSampler
     (Yang et al., KDD 2023). A walk still short of :math:`B` after ``max_steps`` steps
-    (its reachable set is too small) is topped up with uniform draws of nodes it lacks,
-    and the top-ups are counted.
+    (its reachable set is too small), or that found no new node in
+    :data:`STALL_ROUNDS` rounds of :math:`\max(16, B)` steps, is topped up with uniform
+    draws of nodes it lacks, and the top-ups are counted. The stall rule ends walks
+    trapped in a small reachable set after a few hundred steps rather than
+    ``max_steps``.
 
     Every walk step is one tensor operation over all walkers: the cost is
     :math:`O(\text{steps} \cdot W)` device work and no Python work per node.
@@ -164,6 +172,8 @@ def random_walk_with_restart(
 
     round_len = walk_round_len(num_distinct)
     traj, steps = starts[:, None], 0
+    found = torch.ones_like(starts)  # distinct nodes per walker
+    stalled = torch.zeros_like(starts)  # rounds since a walker last found a new node
     while steps < max_steps:
         cols = _advance(neighbors, starts, traj[:, -1], min(round_len, max_steps - steps),
                         alpha, generator)
@@ -171,7 +181,9 @@ def random_walk_with_restart(
         traj = torch.cat([traj, cols], dim=1)
         sorted_traj = traj.sort(dim=1).values
         distinct = 1 + (sorted_traj[:, 1:] != sorted_traj[:, :-1]).sum(dim=1)
-        if bool((distinct >= num_distinct).all()):
+        stalled = torch.where(distinct > found, 0, stalled + 1)
+        found = distinct
+        if bool(((distinct >= num_distinct) | (stalled >= STALL_ROUNDS)).all()):
             break
     batches, valid = first_distinct(traj, num_distinct)
     short = (~valid).any(dim=1)

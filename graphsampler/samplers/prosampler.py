@@ -1,0 +1,105 @@
+r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from torch import Tensor
+
+from graphsampler.samplers._checks import check_int, check_restart_prob, resolve_count
+from graphsampler.samplers.base import EpochProgress
+from graphsampler.samplers.hard import HardBatchSampler
+from graphsampler.samplers.proximity import build_proximity_graph
+from graphsampler.samplers.walk import random_walk_with_restart
+
+
+class ProximityBatchSampler(HardBatchSampler):
+    r"""BatchSampler / ProSampler (Yang et al., KDD 2023): mini-batches drawn by random
+    walks with restart on a proximity graph of the instances' embeddings.
+
+    Each instance links to its ``num_neighbors`` most similar among ``num_candidates``
+    drawn at random (:func:`build_proximity_graph`); each batch is the first :math:`B`
+    distinct instances a random walk with restart (:func:`random_walk_with_restart`)
+    visits from a start node not yet covered. ``num_candidates`` sets the hardness
+    (small: near uniform; :math:`\geq N`: exact kNN, more false negatives) and
+    ``restart_prob`` the locality of a batch. Both sizes may be given as a fraction of
+    :math:`N` (a float in :math:`(0, 1]`), which carries a setting across dataset sizes.
+
+    Args:
+        num_items (int): Dataset size :math:`N`.
+        batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
+        num_candidates (int or float): Candidates :math:`M` per instance, or a fraction
+            of :math:`N`. (default: :obj:`1000`)
+        num_neighbors (int or float): Out-degree :math:`k < \min(M, N)`, or a fraction
+            of :math:`N`. (default: :obj:`100`)
+        restart_prob (float or callable): Restart probability :math:`\alpha \in [0, 1)`,
+            or a function ``epoch -> alpha`` such as :class:`RestartDecay`.
+            (default: :obj:`0.2`)
+        max_steps (int, optional): Step cap of a walk (default: :obj:`64 * B`; walks
+            that stop finding new instances end earlier, see
+            :func:`random_walk_with_restart`).
+        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
+            ``refresh_every``, ``memory_budget``, ``epoch`` (``"fixed"`` or
+            ``"cover"``), ``twin_threshold`` as :class:`HardBatchSampler`.
+
+    Example:
+        >>> from torch_geometric.loader import DataLoader
+        >>> sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=0.1,
+        ...                                 num_neighbors=0.02, restart_prob=0.2, seed=0)
+        >>> loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
+        >>> for epoch in range(20):
+        ...     for batch in loader:
+        ...         z = model(batch)
+        ...         sampler.update(batch.sample_idx, z.detach())
+    """
+
+    def __init__(self, num_items: int, batch_size: int, *,
+                 num_candidates: int | float = 1000, num_neighbors: int | float = 100,
+                 restart_prob: float | Callable[[int], float] = 0.2,
+                 max_steps: int | None = None, **kwargs: Any) -> None:
+        super().__init__(num_items, batch_size, **kwargs)
+        m = resolve_count(num_candidates, num_items, "num_candidates")
+        k = resolve_count(num_neighbors, num_items, "num_neighbors")
+        if k >= m:
+            raise ValueError(
+                f"num_neighbors ({k}) must be smaller than num_candidates ({m}): each "
+                f"instance keeps its k best of M candidates"
+            )
+        if k >= num_items:
+            raise ValueError(
+                f"num_neighbors ({k}) must be smaller than the number of instances "
+                f"({num_items})"
+            )
+        if not callable(restart_prob):
+            check_restart_prob(restart_prob)
+        self.num_candidates = m
+        self.num_neighbors = k
+        self.restart_prob = restart_prob
+        self.max_steps = None if max_steps is None else check_int(max_steps, "max_steps", 0)
+        self._graph: Tensor | None = None
+
+    def restart_prob_at(self, epoch: int) -> float:
+        r"""The restart probability used in ``epoch``."""
+        alpha = self.restart_prob(epoch) if callable(self.restart_prob) else self.restart_prob
+        return check_restart_prob(alpha)
+
+    def _refresh(self, progress: EpochProgress) -> None:
+        self._graph = build_proximity_graph(
+            self.bank.embeddings, self.num_neighbors, self.num_candidates,
+            generator=progress.generator, memory_budget=self.memory_budget,
+            twin_threshold=self.twin_threshold)
+
+    def _grow(self, progress: EpochProgress, starts: Tensor) -> Tensor:
+        assert self._graph is not None
+        walk = random_walk_with_restart(self._graph, starts, self.batch_size,
+                                        self.restart_prob_at(progress.epoch),
+                                        generator=progress.generator, max_steps=self.max_steps)
+        self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + walk.num_filled
+        self.stats["walk_steps"] = max(self.stats.get("walk_steps", 0), walk.steps)
+        return walk.batches
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(num_items={self.num_items}, "
+                f"batch_size={self.batch_size}, num_candidates={self.num_candidates}, "
+                f"num_neighbors={self.num_neighbors}, restart_prob={self.restart_prob}, "
+                f"epoch={self.epoch_rule!r}, twin_threshold={self.twin_threshold}, "
+                f"seed={self.seed})")
