@@ -2,18 +2,13 @@
 features for featureless graphs, and IndexedDataset (each graph knows its index), with
 IndexedDGLDataset its DGL counterpart (dgl is imported only when one is built)."""
 from .dgl import IndexedDGLDataset
-from .features import collated_edge_index, constant_features, degree_one_hot
 from .indexed import IndexedDataset
 from .manifest import known_datasets, tu_manifest
-from .tu import extract_tu_zip, load_tu
+from .tu import load_tu
 
 __all__ = [
     "IndexedDGLDataset",
     "IndexedDataset",
-    "collated_edge_index",
-    "constant_features",
-    "degree_one_hot",
-    "extract_tu_zip",
     "known_datasets",
     "load_tu",
     "tu_manifest",

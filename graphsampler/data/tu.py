@@ -1,28 +1,32 @@
-r"""Loading TU graph-classification datasets from a local mirror or the official source.
+r"""Loading TU graph-classification datasets by name, from a local mirror or the TU server.
 
-A *mirror* is a folder of :obj:`NAME.zip` files in the official TU layout
-(:obj:`NAME/NAME_A.txt`, :obj:`NAME/NAME_graph_indicator.txt`, ...), optionally with a
-:obj:`SHA256SUMS` file (``sha256sum`` format). When the mirror holds the dataset's zip,
-it is verified, extracted safely and atomically into :obj:`root/NAME/raw`, and PyG's
-:class:`~torch_geometric.datasets.TUDataset` processes it without any download.
-Without a mirror, :class:`~torch_geometric.datasets.TUDataset` downloads from the
-official TU server as usual.
+Any TU dataset loads by its name (e.g. :obj:`"PTC_MR"`, :obj:`"ENZYMES"`). When a mirror
+(:mod:`graphsampler.data.mirror`) is set, the dataset's zip must be in it: it is
+verified against the mirror's :obj:`SHA256SUMS` when that lists it, and extracted
+safely into :obj:`root/NAME/raw`; PyG's :class:`~torch_geometric.datasets.TUDataset`
+then processes it without any download. Without a mirror, PyG downloads it from the
+official TU server. Datasets of the manifest (:func:`graphsampler.data.tu_manifest`) are
+checked against their statistics on every load; any other dataset that no checksum
+verified is loaded with a warning that it is unverified. A first load says on stderr
+what it is doing (extracting, processing :math:`N` graphs); later loads read PyG's cache
+in :obj:`root/NAME/processed`. Every data error (a mirror without the zip, a corrupt
+zip, an unreadable cache, an unknown name) is a one-line :class:`ValueError` that says
+the fix.
 
 Example:
-    >>> ds = load_tu("IMDB-BINARY", mirror="/work/shared/datasets/tu")
+    >>> ds = load_tu("IMDB-BINARY", mirror="../shared/datasets/tu")
     >>> ds.num_features  # constant feature: IMDB has no node labels
     1
 """
 from __future__ import annotations
 
-import hashlib
+import difflib
 import os
 import re
 import shutil
-import tempfile
-import zipfile
-import zlib
-from pathlib import Path, PurePosixPath
+import sys
+import warnings
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,13 +40,25 @@ from .features import (
     degree_one_hot,
 )
 from .manifest import tu_manifest
+from .mirror import (
+    MIRROR_ENV,
+    extract_tu_zip,
+    mirror_checksum,
+    missing_ancestors,
+    required_raw_files,
+    resolve_mirror,
+)
 
 DATA_ENV = "GRAPHSAMPLER_DATA"
-MIRROR_ENV = "GRAPHSAMPLER_TU_MIRROR"
 NODE_FEATURES = ("auto", "constant", "degree", "labels+degree")
 DEFAULT_MAX_DEGREE = 64
 _AVG_TOLERANCE = 0.005  # relative tolerance of the manifest's average nodes/edges
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+_TU_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+class TUDownloadError(ConnectionError, ValueError):
+    r"""A TU dataset could not be downloaded. A :class:`ValueError` too, so that a
+    caller that reports bad input in one line (the CLI) reports this one alike."""
 
 
 def load_tu(
@@ -53,16 +69,16 @@ def load_tu(
     max_degree: int = DEFAULT_MAX_DEGREE,
     mirror: str | os.PathLike[str] | None = None,
 ) -> TUDataset:
-    r"""Loads a supported TU dataset, checked against the manifest, with node features.
+    r"""Loads a TU dataset by name, verified where possible, with node features.
 
-    Datasets without node labels (IMDB-BINARY, IMDB-MULTI, REDDIT-BINARY, COLLAB) get
-    synthetic features, computed once over the whole in-memory storage (no per-item
-    transform). Datasets with node labels (MUTAG, PROTEINS, NCI1) keep their one-hot
-    node labels as features; only :obj:`"labels+degree"` adds to them.
+    Datasets without node labels (IMDB-BINARY, IMDB-MULTI, REDDIT-BINARY, COLLAB, ...)
+    get synthetic features, computed once over the whole in-memory storage (no
+    per-item transform). Datasets with node labels (MUTAG, PROTEINS, NCI1, ...) keep
+    their one-hot node labels as features; only :obj:`"labels+degree"` adds to them.
 
     Args:
-        name (str): One of :func:`graphsampler.data.known_datasets`, e.g.
-            :obj:`"MUTAG"`, :obj:`"COLLAB"`.
+        name (str): A TU dataset name, e.g. :obj:`"MUTAG"`, :obj:`"PTC_MR"`; those of
+            :func:`graphsampler.data.known_datasets` are checked against the manifest.
         root (str or PathLike, optional): Data root; the dataset lives in
             :obj:`root/NAME`. (default: env :obj:`GRAPHSAMPLER_DATA` if set, else
             :obj:`./datasets` relative to the current directory)
@@ -85,149 +101,97 @@ def load_tu(
         1, degree columns, or labels plus degree columns) and :obj:`y` of shape
         :math:`[1]`.
 
+    Raises:
+        ValueError: On a bad argument or a data error, before any work, saying the fix.
+        TUDownloadError: If the download fails (no mirror set).
+
     Example:
-        >>> ds = load_tu("MUTAG", "/tmp/data", mirror="/work/shared/datasets/tu")
+        >>> ds = load_tu("MUTAG", "datasets", mirror="../shared/datasets/tu")
         >>> len(ds), ds.num_classes, ds.num_features
         (188, 2, 7)
     """
-    manifest = tu_manifest()
-    if name not in manifest:
-        raise ValueError(f"unknown TU dataset {name!r}; known datasets: {', '.join(manifest)}")
+    if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "
+                         "e.g. 'MUTAG' or 'PTC_MR')")
     if node_features not in NODE_FEATURES:
         raise ValueError(
             f"node_features must be one of {', '.join(NODE_FEATURES)}; got {node_features!r}"
         )
     check_max_degree(max_degree)
-    stats = manifest[name]
-    root_dir = _resolve_root(root)
-    mirror_dir = _resolve_mirror(mirror)
-    raw_dir = root_dir / name / "raw"
-    required = _required_raw_files(name, stats["node_labels"])
-
-    needs_raw = not all((raw_dir / f).is_file() for f in required)
-    if needs_raw and mirror_dir is not None and (mirror_dir / f"{name}.zip").is_file():
+    stats = tu_manifest().get(name)
+    folder = _resolve_root(root) / name
+    mirror_dir = resolve_mirror(mirror)
+    required = required_raw_files(name, bool(stats and stats["node_labels"]))
+    needs_raw = not all((folder / "raw" / f).is_file() for f in required)
+    verified = stats is not None
+    if needs_raw and mirror_dir is not None:
         zip_path = mirror_dir / f"{name}.zip"
-        extract_tu_zip(zip_path, raw_dir, name, sha256=_mirror_checksum(mirror_dir, zip_path.name))
-        shutil.rmtree(root_dir / name / "processed", ignore_errors=True)  # stale
-        needs_raw = False
+        if not zip_path.is_file():
+            raise ValueError(f"the TU mirror {mirror_dir} has no {name}.zip"
+                             f"{_did_you_mean(name)}: add the official zip there, or unset "
+                             f"{MIRROR_ENV} to download it")
+        sha256 = mirror_checksum(mirror_dir, zip_path.name)
+        verified = verified or sha256 is not None
+        _note(f"extracting {zip_path} (first load, cached after)")
+        extract_tu_zip(zip_path, folder / "raw", name, sha256=sha256)
+        shutil.rmtree(folder / "processed", ignore_errors=True)  # stale
+    downloading = needs_raw and mirror_dir is None
+    if not downloading and not (folder / "processed" / "data.pt").is_file():
+        _note(f"processing {_count_graphs(folder / 'raw', name)} graphs of {name} into "
+              f"{folder / 'processed'} (first load, cached after)")
 
-    dataset = _construct(root_dir, name, downloading=needs_raw, mirror=mirror_dir)
-    _check_against_manifest(dataset, name, stats, root_dir / name)
+    dataset = _construct(folder, name, downloading=downloading)
+    if needs_raw and not verified:
+        warnings.warn(f"{name} is not in graphsampler's manifest and no SHA256SUMS entry "
+                      "verifies it: loaded unverified", stacklevel=2)
+    if stats is not None:
+        _check_against_manifest(dataset, name, stats, folder)
     if dataset._data.x is None or node_features == "labels+degree":
         _set_synthetic_features(dataset, node_features, max_degree)
     return dataset
 
 
-def extract_tu_zip(
-    zip_path: str | os.PathLike[str],
-    raw_dir: str | os.PathLike[str],
-    name: str,
-    *,
-    sha256: str | None = None,
-) -> None:
-    r"""Safely extracts an official-layout TU zip into :obj:`raw_dir`, atomically.
-
-    Entries :obj:`NAME/NAME_*.txt` land in :obj:`raw_dir/NAME_*.txt`, where
-    :class:`~torch_geometric.datasets.TUDataset` expects them. The zip is extracted
-    into a temporary folder beside :obj:`raw_dir` that is renamed into place only
-    when complete (an incomplete :obj:`raw_dir` is replaced); on any error nothing is
-    left behind, and a parent folder this call created is removed again.
-
-    Args:
-        zip_path (str or PathLike): The :obj:`NAME.zip` file.
-        raw_dir (str or PathLike): Destination, normally :obj:`root/NAME/raw`.
-        name (str): Dataset name, the prefix of the files in the zip.
-        sha256 (str, optional): Expected hex SHA256 of the zip; checked first.
-
-    Raises:
-        ValueError: On a checksum mismatch, a corrupt or truncated zip, an entry with
-            an absolute path or :obj:`..`, or a zip without :obj:`NAME_A.txt`,
-            :obj:`NAME_graph_indicator.txt` and :obj:`NAME_graph_labels.txt`.
-
-    Example:
-        >>> extract_tu_zip("/work/shared/datasets/tu/MUTAG.zip", "/tmp/d/MUTAG/raw", "MUTAG")
-    """
-    zip_path, raw_dir = Path(zip_path), Path(raw_dir)
-    if sha256 is not None:
-        actual = _sha256(zip_path)
-        if actual != sha256.lower():
-            raise ValueError(
-                f"SHA256 of {zip_path} is {actual}, but SHA256SUMS lists {sha256}; the "
-                "file is corrupt or not the mirrored one: replace it with a fresh copy"
-            )
-    created = _missing_ancestors(raw_dir.parent)
-    raw_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{raw_dir.name}-", dir=raw_dir.parent))
-    try:
-        _extract_members(zip_path, tmp_dir, name)
-        missing = [f for f in _required_raw_files(name, False) if not (tmp_dir / f).is_file()]
-        if missing:
-            raise ValueError(
-                f"{zip_path} is not in the official TU layout: it lacks "
-                f"{', '.join(f'{name}/{f}' for f in missing)}"
-            )
-        if raw_dir.exists():
-            shutil.rmtree(raw_dir)  # incomplete leftovers of an earlier attempt
-        os.rename(tmp_dir, raw_dir)
-    except BaseException:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        for folder in created:  # deepest first
-            _rmdir_if_empty(folder)
-        raise
-
-
-def _extract_members(zip_path: Path, dest: Path, name: str) -> None:
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            targets = [_safe_target(zip_path, m.filename, name) for m in members]
-            for member, target in zip(members, targets):
-                out = dest.joinpath(*target)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst, length=1 << 20)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise ValueError(
-            f"{zip_path} is corrupt or truncated ({exc}); replace it with a fresh copy"
-        ) from exc
-
-
-def _safe_target(zip_path: Path, entry: str, name: str) -> tuple[str, ...]:
-    normalised = entry.replace("\\", "/")
-    parts = PurePosixPath(normalised).parts
-    if normalised.startswith("/") or _WINDOWS_DRIVE.match(normalised) or ".." in parts:
-        raise ValueError(
-            f"{zip_path} holds an unsafe entry {entry!r} (absolute path or '..'); "
-            "refusing to extract it: use an official TU zip"
-        )
-    if len(parts) > 1 and parts[0] == name:
-        parts = parts[1:]
-    return parts
-
-
-def _required_raw_files(name: str, node_labels: bool) -> list[str]:
-    kinds = ["A", "graph_indicator", "graph_labels"] + (["node_labels"] if node_labels else [])
-    return [f"{name}_{kind}.txt" for kind in kinds]
-
-
-def _construct(root: Path, name: str, *, downloading: bool, mirror: Path | None) -> TUDataset:
+def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
+    cached = folder / "processed" / "data.pt"
+    if cached.is_file():
+        try:
+            return TUDataset(str(folder.parent), name)
+        except Exception as exc:  # a truncated or foreign cache file
+            reason = (str(exc).splitlines() or [""])[0][:120]
+            raise ValueError(f"cannot read {cached} ({type(exc).__name__}: {reason}): delete "
+                             f"{folder / 'processed'} and rerun") from exc
     if not downloading:
-        return TUDataset(str(root), name)
-    created = _missing_ancestors(root / name / "raw")
+        return TUDataset(str(folder.parent), name)
+    created = missing_ancestors(folder / "raw")
     try:
-        return TUDataset(str(root), name)
+        return TUDataset(str(folder.parent), name)
     except OSError as exc:  # DNS, connection refused, HTTP errors, timeouts
-        for folder in created:
-            shutil.rmtree(folder, ignore_errors=True)
-        hint = (
-            f"the mirror {mirror} has no {name}.zip: add it there"
-            if mirror is not None
-            else f"without internet access, set {MIRROR_ENV} (or pass mirror=) to a folder "
-            f"holding {name}.zip in the official TU layout"
-        )
-        raise ConnectionError(
-            f"could not download {name} from {TUDataset.url} ({exc}); {hint}"
+        for path in created:
+            shutil.rmtree(path, ignore_errors=True)
+        if isinstance(exc, FileNotFoundError):  # the server has no NAME.zip
+            raise ValueError(f"unknown TU dataset {name!r}{_did_you_mean(name)}: the TU "
+                             f"server has no {name}.zip ({exc})") from exc
+        raise TUDownloadError(
+            f"could not download {name} from {TUDataset.url} ({exc}); without internet "
+            f"access, set {MIRROR_ENV} (or pass mirror=) to a folder holding {name}.zip in "
+            "the official TU layout"
         ) from exc
+
+
+def _did_you_mean(name: str) -> str:
+    r"""``" (did you mean 'MUTAG'?)"`` for a name close to one of the manifest, else ``""``."""
+    names = {n.upper(): n for n in tu_manifest()}
+    close = difflib.get_close_matches(name.upper(), list(names), n=1, cutoff=0.75)
+    return f" (did you mean {names[close[0]]!r}?)" if close and names[close[0]] != name else ""
+
+
+def _count_graphs(raw_dir: Path, name: str) -> int:
+    with open(raw_dir / f"{name}_graph_labels.txt", "rb") as labels:
+        return sum(1 for line in labels if line.strip())
+
+
+def _note(message: str) -> None:
+    print(f"graphsampler: {message}", file=sys.stderr, flush=True)
 
 
 def _check_against_manifest(
@@ -291,54 +255,3 @@ def _resolve_root(root: str | os.PathLike[str] | None) -> Path:
     if root is None:
         root = os.environ.get(DATA_ENV) or "datasets"
     return Path(root).expanduser()
-
-
-def _resolve_mirror(mirror: str | os.PathLike[str] | None) -> Path | None:
-    if mirror is None:
-        mirror = os.environ.get(MIRROR_ENV) or None
-    if mirror is None:
-        return None
-    folder = Path(mirror).expanduser()
-    if not folder.is_dir():
-        raise ValueError(
-            f"TU mirror {folder} is not a folder; point mirror= or {MIRROR_ENV} at a "
-            "folder of NAME.zip files (or unset it to download)"
-        )
-    return folder
-
-
-def _mirror_checksum(mirror: Path, filename: str) -> str | None:
-    sums = mirror / "SHA256SUMS"
-    if not sums.is_file():
-        return None
-    for line in sums.read_text().splitlines():
-        fields = line.split()
-        if len(fields) == 2 and fields[1].lstrip("*") == filename:
-            return fields[0]
-    return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _missing_ancestors(folder: Path) -> list[Path]:
-    r"""``folder`` and its ancestors that do not exist yet, deepest first."""
-    missing = []
-    for path in (folder, *folder.parents):
-        if path.exists():
-            break
-        missing.append(path)
-    return missing
-
-
-def _rmdir_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
-

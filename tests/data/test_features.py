@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
-from graphsampler.data import collated_edge_index, constant_features, degree_one_hot
+from graphsampler.data.features import collated_edge_index, constant_features, degree_one_hot
 
 
 def _random_graph(num_nodes: int, p: float, seed: int) -> nx.Graph:

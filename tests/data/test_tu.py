@@ -1,4 +1,6 @@
 import hashlib
+import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -7,10 +9,10 @@ import pytest
 import torch
 from torch_geometric.datasets import TUDataset
 
-from graphsampler.data import extract_tu_zip, known_datasets, load_tu, tu_manifest
+from graphsampler.data import known_datasets, load_tu, tu_manifest
 from graphsampler.data import tu as tu_module
-
-MIRROR = Path("/work/shared/datasets/tu")
+from graphsampler.data.mirror import extract_tu_zip
+from graphsampler.data.tu import TUDownloadError
 
 # Three small undirected graphs (1-based global node ids, as in the TU files).
 GRAPHS = [
@@ -76,10 +78,14 @@ def test_manifest_lists_the_supported_datasets():
     assert tu_manifest()["MUTAG"]["graphs"] == 188
 
 
-def test_unknown_name_and_bad_arguments(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown TU dataset 'ENZYMES'; known datasets: "
-                                         r"MUTAG, PROTEINS, NCI1, .*COLLAB"):
-        load_tu("ENZYMES", tmp_path)
+@pytest.mark.parametrize("name", ["", "../MUTAG", "MUTAG/x", "-x", 3])
+def test_bad_name(tmp_path, name):
+    with pytest.raises(ValueError, match=r"is not a TU dataset name \(letters, digits"):
+        load_tu(name, tmp_path)
+    assert _files_under(tmp_path) == []
+
+
+def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"node_features must be one of auto, constant, "
                                          r"degree, labels\+degree; got 'onehot'"):
         load_tu("MUTAG", tmp_path, node_features="onehot")
@@ -88,6 +94,60 @@ def test_unknown_name_and_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"TU mirror .*nowhere is not a folder"):
         load_tu("MUTAG", tmp_path, mirror=tmp_path / "nowhere")
     assert _files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("name, hint", [("MUTAGG", " (did you mean 'MUTAG'?)"),
+                                        ("mutag", " (did you mean 'MUTAG'?)"),
+                                        ("IMDB_BINARY", " (did you mean 'IMDB-BINARY'?)"),
+                                        ("MUTAG", ""), ("PTC_MR", "")])
+def test_mirror_without_the_zip(tmp_path, name, hint):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    message = (f"the TU mirror {mirror} has no {name}.zip{hint}: add the official zip "
+               "there, or unset GRAPHSAMPLER_TU_MIRROR to download it")
+    with pytest.raises(ValueError) as err:
+        load_tu(name, tmp_path / "root", mirror=mirror)
+    assert str(err.value) == message
+    assert not (tmp_path / "root").exists()
+
+
+def test_any_tu_name_loads_with_a_note_unless_verified(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(tu_module.DATA_ENV, raising=False)
+    mirror = tmp_path / "mirror"
+    digest = hashlib.sha256(_tiny_zip(mirror / "PTC_XY.zip", name="PTC_XY").read_bytes())
+    with pytest.warns(UserWarning, match=r"^PTC_XY is not in graphsampler's manifest and no "
+                                         r"SHA256SUMS entry verifies it: loaded unverified$"):
+        ds = load_tu("PTC_XY", tmp_path / "a", mirror=mirror)
+    assert len(ds) == 3 and ds.y.tolist() == [1, 0, 1] and ds.num_features == 1
+    err = capsys.readouterr().err
+    assert f"graphsampler: extracting {mirror / 'PTC_XY.zip'} (first load, cached after)" in err
+    assert (f"graphsampler: processing 3 graphs of PTC_XY into {tmp_path / 'a' / 'PTC_XY'}"
+            "/processed (first load, cached after)") in err
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = load_tu("PTC_XY", tmp_path / "a", mirror=mirror)  # cached: no note
+        assert "graphsampler:" not in capsys.readouterr().err
+        (mirror / "SHA256SUMS").write_text(f"{digest.hexdigest()}  PTC_XY.zip\n")
+        verified = load_tu("PTC_XY", tmp_path / "b", mirror=mirror)  # checksum: no warning
+    for other in (again, verified):
+        torch.testing.assert_close(other._data.edge_index, ds._data.edge_index)
+
+
+def test_truncated_cache_says_delete_and_rerun(tmp_path, tiny_manifest):
+    _tiny_zip(tmp_path / "mirror" / "TINY.zip")
+    root = tmp_path / "root"
+    load_tu("TINY", root, mirror=tmp_path / "mirror")
+    cache = root / "TINY" / "processed" / "data.pt"
+    blob = cache.read_bytes()
+    for broken in (blob[: len(blob) // 2], b""):
+        cache.write_bytes(broken)
+        with pytest.raises(ValueError, match=rf"^cannot read {cache} \(\w+Error: [^\n]*\): "
+                                             rf"delete {root / 'TINY' / 'processed'} and "
+                                             r"rerun$"):
+            load_tu("TINY", root, mirror=tmp_path / "mirror")
+    shutil.rmtree(root / "TINY" / "processed")  # the fix the message names
+    assert len(load_tu("TINY", root, mirror=tmp_path / "mirror")) == 3
 
 
 def test_extract_valid_zip_gives_the_graphs(tmp_path):
@@ -268,30 +328,39 @@ def test_manifest_mismatch(tmp_path, monkeypatch):
         load_tu("MUTAG", root)
 
 
-def test_download_failure_mentions_the_mirror(tmp_path, monkeypatch):
+def test_download_failure_says_how_to_work_offline(tmp_path, monkeypatch):
     def offline(self):
         raise OSError("Cannot connect to host www.chrsmrrs.com:443")
 
     monkeypatch.setattr(TUDataset, "download", offline)
     monkeypatch.delenv(tu_module.MIRROR_ENV, raising=False)
     root = tmp_path / "root"
-    with pytest.raises(ConnectionError, match=r"could not download MUTAG from .*Cannot connect"
-                                              r".*; without internet access, set "
+    with pytest.raises(TUDownloadError, match=r"could not download MUTAG from .*Cannot "
+                                              r"connect.*; without internet access, set "
                                               r"GRAPHSAMPLER_TU_MIRROR"):
         load_tu("MUTAG", root)
     assert not root.exists()
+    assert issubclass(TUDownloadError, ValueError) and issubclass(TUDownloadError, OSError)
 
-    (tmp_path / "mirror").mkdir()
-    with pytest.raises(ConnectionError, match=r"the mirror .*mirror has no MUTAG\.zip"):
-        load_tu("MUTAG", root, mirror=tmp_path / "mirror")
+
+@pytest.mark.parametrize("name, hint", [("MUTAGG", " (did you mean 'MUTAG'?)"),
+                                        ("NO_SUCH_SET", "")])
+def test_name_the_server_lacks_is_unknown(tmp_path, monkeypatch, name, hint):
+    def not_found(self):
+        raise FileNotFoundError(f"{TUDataset.url}/{name}.zip")
+
+    monkeypatch.setattr(TUDataset, "download", not_found)
+    monkeypatch.delenv(tu_module.MIRROR_ENV, raising=False)
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match=rf"^unknown TU dataset '{name}'"
+                                         rf"{hint.replace('(', '[(]').replace('?)', '[?][)]')}"
+                                         rf": the TU server has no {name}\.zip \("):
+        load_tu(name, root)
     assert not root.exists()
 
 
 @pytest.mark.slow
-def test_mutag_from_the_real_mirror(tmp_path, monkeypatch):
-    if not (MIRROR / "MUTAG.zip").is_file():
-        pytest.skip(f"no TU mirror at {MIRROR}")
-    monkeypatch.setenv(tu_module.MIRROR_ENV, str(MIRROR))
+def test_mutag_from_the_real_mirror(tmp_path, monkeypatch, tu_mirror):
     monkeypatch.delenv(tu_module.DATA_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
 
