@@ -1,5 +1,6 @@
 r"""Batched graph augmentations (GraphCL) and PPR diffusion (MVGRL), applied to a whole
 collated batch on its device."""
+from graphsampler.augment.base import Augmentation
 from graphsampler.augment.diffusion import add_diffusion, ppr_diffusion
 from graphsampler.augment.drop_nodes import DropNodes
 from graphsampler.augment.mask_attributes import MaskAttributes
@@ -13,6 +14,7 @@ from graphsampler.augment.random_choice import (
 from graphsampler.augment.subgraph import Subgraph
 
 __all__ = [
+    "Augmentation",
     "DropNodes",
     "PerturbEdges",
     "MaskAttributes",

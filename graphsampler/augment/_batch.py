@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -17,19 +16,6 @@ from torch_geometric.data import Batch
 
 # Rebuilt by `rebuild`, never gathered like ordinary attributes.
 _DERIVED_KEYS = ('batch', 'ptr', 'num_nodes')
-
-
-class GraphAugmentation(Protocol):
-    r"""A batched augmentation: augments the graphs that ``graph_mask`` selects (all graphs
-    when it is :obj:`None`), passes the others through unchanged, returns a new batch."""
-
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        ...
 
 
 def check_ratio(value: float, name: str, meaning: str) -> float:

@@ -2,13 +2,13 @@ r"""Node dropping (GraphCL's ``dnodes``), batched."""
 from __future__ import annotations
 
 import torch
-from torch import Tensor
 from torch_geometric.data import Batch
 
 from graphsampler.augment._batch import BatchLayout, check_ratio, keep_nodes, sample_per_group
+from graphsampler.augment.base import Augmentation
 
 
-class DropNodes:
+class DropNodes(Augmentation):
     r"""Removes ``floor(ratio * n)`` uniformly chosen nodes of every graph (:math:`n` its
     node count), with their edges, and relabels the rest.
 
@@ -34,25 +34,8 @@ class DropNodes:
     def __init__(self, ratio: float = 0.1) -> None:
         self.ratio = check_ratio(ratio, 'ratio', 'the fraction of nodes dropped per graph')
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch; not modified.
-            generator (torch.Generator, optional): Randomness, on the batch's device.
-            graph_mask (torch.Tensor, optional): Bool :math:`[G]`: graphs to augment;
-                the others pass through unchanged. (default: all graphs)
-
-        Returns:
-            Batch: The augmented batch, same graphs in the same order.
-        """
-        layout = BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         dropped = sample_per_group(layout.node_ptr, layout.count(layout.num_nodes, self.ratio),
                                    generator)
         return keep_nodes(batch, layout, ~dropped)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(ratio={self.ratio})"

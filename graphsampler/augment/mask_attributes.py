@@ -4,16 +4,16 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from torch import Tensor
 from torch_geometric.data import Batch
 
 from graphsampler.augment._batch import BatchLayout, check_ratio, sample_per_group, shallow_copy
+from graphsampler.augment.base import Augmentation
 
 MaskFill = Literal['gaussian', 'mean', 'zeros']
 _FILLS = ('gaussian', 'mean', 'zeros')
 
 
-class MaskAttributes:
+class MaskAttributes(Augmentation):
     r"""Overwrites the feature row ``x`` of ``floor(ratio * n)`` uniformly chosen nodes of
     every graph (:math:`n` its node count).
 
@@ -47,22 +47,8 @@ class MaskAttributes:
             raise ValueError(f"fill must be one of {', '.join(_FILLS)}, got {fill!r}")
         self.fill = fill
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch with features ``x``; not modified.
-            generator (torch.Generator, optional): Randomness, on the batch's device.
-            graph_mask (torch.Tensor, optional): Bool :math:`[G]`: graphs to augment;
-                the others pass through unchanged. (default: all graphs)
-
-        Returns:
-            Batch: The augmented batch; only ``x`` differs from the input.
-        """
-        layout = BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         x = batch.x
         if x is None or x.dim() != 2 or not x.is_floating_point():
             got = 'none' if x is None else f"dtype {x.dtype}, shape {tuple(x.shape)}"
@@ -82,6 +68,3 @@ class MaskAttributes:
         out = shallow_copy(batch)
         out.x = x.index_put((masked,), rows)
         return out
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(ratio={self.ratio}, fill={self.fill!r})"

@@ -2,7 +2,6 @@ r"""Edge perturbation (GraphCL's ``pedges``), batched."""
 from __future__ import annotations
 
 import torch
-from torch import Tensor
 from torch_geometric.data import Batch
 
 from graphsampler.augment._batch import (
@@ -12,9 +11,10 @@ from graphsampler.augment._batch import (
     sample_per_group,
     uniform_below,
 )
+from graphsampler.augment.base import Augmentation
 
 
-class PerturbEdges:
+class PerturbEdges(Augmentation):
     r"""Replaces ``k = floor(ratio * m)`` uniformly chosen edges of every graph (:math:`m`
     its edge count) by ``k`` edges between uniformly drawn nodes of the same graph.
 
@@ -45,22 +45,8 @@ class PerturbEdges:
     def __init__(self, ratio: float = 0.1) -> None:
         self.ratio = check_ratio(ratio, 'ratio', 'the fraction of edges replaced per graph')
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch; not modified.
-            generator (torch.Generator, optional): Randomness, on the batch's device.
-            graph_mask (torch.Tensor, optional): Bool :math:`[G]`: graphs to augment;
-                the others pass through unchanged. (default: all graphs)
-
-        Returns:
-            Batch: The augmented batch, same nodes, same edge count per graph.
-        """
-        layout = BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         num_replaced = layout.count(layout.num_edges, self.ratio)
         replaced = sample_per_group(layout.edge_ptr, num_replaced, generator).nonzero().view(-1)
         # `replaced` is grouped by graph, so its k-th column belongs to the k-th new edge.
@@ -73,6 +59,3 @@ class PerturbEdges:
                        edge_index=batch.edge_index.index_copy(1, replaced, ends),
                        edge_rows=edge_rows.index_fill_(0, replaced, -1),
                        edge_ptr=layout.edge_ptr)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(ratio={self.ratio})"

@@ -5,43 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor
 from torch_geometric.data import Batch
 
-from graphsampler.augment._batch import BatchLayout, GraphAugmentation, shallow_copy
+from graphsampler.augment._batch import BatchLayout, shallow_copy
+from graphsampler.augment.base import Augmentation
 from graphsampler.augment.drop_nodes import DropNodes
 from graphsampler.augment.mask_attributes import MaskAttributes
 from graphsampler.augment.perturb_edges import PerturbEdges
 from graphsampler.augment.subgraph import Subgraph
 
 
-class Identity:
+class Identity(Augmentation):
     r"""Leaves every graph as it is (GraphCL's ``none``); returns a new batch that shares
-    the input's tensors.
+    the input's tensors (the generator and mask are checked, then unused).
 
     Example:
         >>> view = Identity()(batch)  # view is not batch; view.x is batch.x
     """
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch.
-            generator (torch.Generator, optional): Unused.
-            graph_mask (torch.Tensor, optional): Unused.
-        """
-        BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         return shallow_copy(batch)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
-
-class RandomChoice:
+class RandomChoice(Augmentation):
     r"""Applies to every graph one of ``augmentations``, drawn uniformly and independently
     per graph, as GraphCL's ``random2/3/4`` do per dataset item.
 
@@ -50,8 +37,9 @@ class RandomChoice:
     the other graphs through unchanged, so each graph is augmented exactly once.
 
     Args:
-        augmentations (Sequence[GraphAugmentation]): At least one augmentation from
-            this package (anything accepting ``(batch, generator, graph_mask)``).
+        augmentations (Sequence[Augmentation]): At least one augmentation (an
+            :class:`~graphsampler.augment.Augmentation`, or any callable taking
+            ``(batch, generator, graph_mask)``).
 
     Example:
         >>> aug = RandomChoice([DropNodes(0.1), Subgraph(0.2)])  # GraphCL's random2
@@ -59,29 +47,15 @@ class RandomChoice:
         >>> # each graph lost 10% of its nodes or kept a 20% subgraph
     """
 
-    def __init__(self, augmentations: Sequence[GraphAugmentation]) -> None:
+    def __init__(self, augmentations: Sequence[Augmentation]) -> None:
         augmentations = tuple(augmentations)
         if not augmentations or not all(callable(aug) for aug in augmentations):
             raise ValueError("augmentations must be a non-empty sequence of augmentations, "
                              f"e.g. [DropNodes(), Subgraph()], got {augmentations!r}")
         self.augmentations = augmentations
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch; not modified.
-            generator (torch.Generator, optional): Randomness, on the batch's device.
-            graph_mask (torch.Tensor, optional): Bool :math:`[G]`: graphs to augment;
-                the others pass through unchanged. (default: all graphs)
-
-        Returns:
-            Batch: The augmented batch, same graphs in the same order.
-        """
-        layout = BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         choice = torch.randint(0, len(self.augmentations), (layout.num_graphs,),
                                generator=generator, device=layout.device)
         for j, aug in enumerate(self.augmentations):
@@ -97,7 +71,7 @@ GRAPHCL_AUGMENTATIONS = ('dnodes', 'pedges', 'subgraph', 'mask_nodes', 'none',
                          'random2', 'random3', 'random4')
 
 
-def graphcl_augmentation(name: str) -> GraphAugmentation:
+def graphcl_augmentation(name: str) -> Augmentation:
     r"""The augmentation GraphCL's ``unsupervised_TU`` runs for ``--aug name``.
 
     Ratios are GraphCL's: node dropping, edge perturbation and attribute masking 10%,
@@ -113,7 +87,7 @@ def graphcl_augmentation(name: str) -> GraphAugmentation:
         >>> graphcl_augmentation('random2')
         RandomChoice([DropNodes(ratio=0.1), Subgraph(keep_ratio=0.2, max_steps=128)])
     """
-    singles: dict[str, GraphAugmentation] = {
+    singles: dict[str, Augmentation] = {
         'dnodes': DropNodes(0.1),
         'pedges': PerturbEdges(0.1),
         'subgraph': Subgraph(0.2),

@@ -14,9 +14,10 @@ from graphsampler.augment._batch import (
     sample_per_group,
     uniform_below,
 )
+from graphsampler.augment.base import Augmentation
 
 
-class Subgraph:
+class Subgraph(Augmentation):
     r"""Keeps the subgraph induced by ``floor(keep_ratio * n) + 1`` nodes of every graph
     (:math:`n` its node count), grown from a uniformly drawn start node.
 
@@ -64,22 +65,8 @@ class Subgraph:
                              f"expansion), got {max_steps!r}")
         self.max_steps = max_steps
 
-    def __call__(
-        self,
-        batch: Batch,
-        generator: torch.Generator | None = None,
-        graph_mask: Tensor | None = None,
-    ) -> Batch:
-        r"""Args:
-            batch (Batch): A collated batch; not modified.
-            generator (torch.Generator, optional): Randomness, on the batch's device.
-            graph_mask (torch.Tensor, optional): Bool :math:`[G]`: graphs to augment;
-                the others pass through unchanged. (default: all graphs)
-
-        Returns:
-            Batch: The augmented batch, same graphs in the same order.
-        """
-        layout = BatchLayout.of(batch, generator, graph_mask)
+    def augment(self, batch: Batch, layout: BatchLayout,
+                generator: torch.Generator | None) -> Batch:
         node_graph, num_nodes = layout.node_graph, layout.num_nodes
         grown = layout.active & (num_nodes > 0)
         missing = torch.where(grown, layout.count(num_nodes, self.keep_ratio),
@@ -109,8 +96,6 @@ class Subgraph:
             missing -= take
         return keep_nodes(batch, layout, kept)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(keep_ratio={self.keep_ratio}, max_steps={self.max_steps})"
 
 
 def _neighbours(rowptr: Tensor, col: Tensor, nodes: Tensor) -> Tensor:
