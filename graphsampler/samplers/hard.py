@@ -87,6 +87,7 @@ class HardBatchSampler(BaseBatchSampler):
             left = int((~seen).sum())
             if cover and left < self.batch_size:
                 batches = self._leftovers(progress, seen)
+                self.stats["leftovers"] = self.stats.get("leftovers", 0) + 1
             else:
                 batches = self._wave(progress, seen, count)
             seen[batches.reshape(-1)] = True
