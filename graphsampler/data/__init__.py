@@ -4,11 +4,12 @@ IndexedDGLDataset its DGL counterpart (dgl is imported only when one is built)."
 from .dgl import IndexedDGLDataset
 from .indexed import IndexedDataset
 from .manifest import known_datasets, tu_manifest
-from .tu import load_tu
+from .tu import TUDownloadError, load_tu
 
 __all__ = [
     "IndexedDGLDataset",
     "IndexedDataset",
+    "TUDownloadError",
     "known_datasets",
     "load_tu",
     "tu_manifest",

@@ -91,3 +91,53 @@ def test_dataloader_with_batch_sampler_yields_requested_indices(num_workers):
         assert batch.y.tolist() == inner.y[idx].tolist()
         sizes = torch.bincount(batch.batch, minlength=len(idx)).tolist()
         assert sizes == [inner[i].num_nodes for i in idx]
+
+
+def _pairs(n: int = 6) -> list[tuple[Data, Data]]:
+    # GraphCL's unsupervised_TU dataset yields (data, data_aug): two views of graph i.
+    return [(d, Data(x=d.x + 100, edge_index=d.edge_index, y=d.y)) for d in _data_list(n)]
+
+
+@pytest.mark.parametrize("kind", [tuple, list])
+def test_tuple_and_list_items_index_every_graph(kind):
+    items = [kind(pair) + kind(["extra"]) for pair in _pairs()]
+    ds = IndexedDataset(items)
+    item = ds[-2]
+    assert type(item) is kind and len(item) == 3 and item[2] == "extra"
+    assert [g.sample_idx.tolist() for g in item[:2]] == [[4], [4]]
+    assert item[1].x[0, 0].item() == 104  # the second view, untouched otherwise
+    assert all("sample_idx" not in g for pair in items for g in pair[:2])
+
+    batches = [[3, 0, 5], [1, 2, 4]]
+    for (data, data_aug, extra), idx in zip(DataLoader(ds, batch_sampler=batches), batches):
+        assert data.sample_idx.tolist() == data_aug.sample_idx.tolist() == idx
+        assert data.y.tolist() == idx and (data_aug.x[:, 0] - data.x[:, 0] == 100).all()
+        assert list(extra) == ["extra"] * len(idx)
+
+
+def test_namedtuple_and_dict_items():
+    from collections import namedtuple
+
+    Views = namedtuple("Views", "data aug")
+    ds = IndexedDataset([Views(*pair) for pair in _pairs()])
+    assert type(ds[1]) is Views and ds[1].aug.sample_idx.tolist() == [1]
+
+    ds = IndexedDataset([{"graph": d, "weight": float(i)} for i, d in enumerate(_data_list())])
+    batch = next(iter(DataLoader(ds, batch_sampler=[[5, 1]])))
+    assert batch["graph"].sample_idx.tolist() == [5, 1]
+    assert batch["graph"].y.tolist() == [5, 1]
+    assert batch["weight"].tolist() == [5.0, 1.0]
+
+
+def test_items_without_data_are_refused_when_wrapping():
+    with pytest.raises(ValueError, match=r"^IndexedDataset items must be Data, or tuples, "
+                                         r"lists or dicts holding Data; item 0 is tuple "
+                                         r"\(Tensor, int\): wrap the graphs in "
+                                         r"torch_geometric\.data\.Data$"):
+        IndexedDataset([(torch.zeros(3), 1)])
+    with pytest.raises(ValueError, match=r"item 0 is int: wrap"):
+        IndexedDataset([7, 8])
+    ds = IndexedDataset(_data_list(2) + [{"x": torch.zeros(1)}])  # a bad item later on
+    with pytest.raises(ValueError, match=r"item 2 is dict \(Tensor\): wrap"):
+        ds[2]
+    assert len(IndexedDataset([])) == 0
