@@ -1,0 +1,75 @@
+r"""Re-estimating BatchNorm statistics before evaluation ("precise BatchNorm").
+
+BatchNorm's running mean and variance are exponential averages over the *last* training
+batches. With uniform batches those are a fair sample of the dataset; with hard batches
+they are not: the last batches of a proximity or kNN epoch can hold near-identical
+graphs (1-WL twins embed identically under a GIN), whose variance is about zero, and
+the running variance follows them down. Evaluation then divides by
+:math:`\sqrt{\epsilon + \text{var}}` with var near 0 and the frozen embeddings explode.
+:func:`recalibrate_batchnorm` replaces the running statistics by their average over
+uniformly drawn batches of the whole dataset (one pass, no gradients, parameters
+untouched), which is what the statistics estimate under any sampler.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+def batchnorm_layers(module: torch.nn.Module) -> list[_BatchNorm]:
+    r"""The BatchNorm layers of ``module`` that track running statistics."""
+    return [m for m in module.modules()
+            if isinstance(m, _BatchNorm) and m.track_running_stats]
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(module: torch.nn.Module, batches: Iterable[Any],
+                          forward: Callable[[Any], Any]) -> int:
+    r"""Sets every BatchNorm layer's running statistics of ``module`` to their average
+    over ``batches``.
+
+    Each layer's running mean and variance are reset and re-accumulated as a cumulative
+    (equal-weight) average over one no-grad pass of ``forward`` on every batch, in
+    training mode for the BatchNorm layers only (dropout and the like stay in the mode
+    they were in). Parameters do not change. ``module`` is left in eval mode.
+
+    Args:
+        module (torch.nn.Module): The model whose BatchNorm layers to recalibrate.
+        batches (Iterable): Batches ``forward`` takes, e.g. a uniformly shuffled
+            ``DataLoader`` over the dataset.
+        forward (callable): Runs ``module`` on one batch.
+
+    Returns:
+        int: The number of batches seen (0 leaves the statistics as they were).
+
+    Example:
+        >>> loader = DataLoader(dataset, batch_size=128, shuffle=True)
+        >>> recalibrate_batchnorm(model, (b.to(device) for b in loader), model.embed)
+    """
+    layers = batchnorm_layers(module)
+    module.eval()
+    if not layers:
+        return 0
+    saved = [(m.running_mean.clone(), m.running_var.clone(), m.momentum,
+              m.num_batches_tracked.clone()) for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average: every batch weighs the same
+        m.train()
+    seen = 0
+    try:
+        for batch in batches:
+            forward(batch)
+            seen += 1
+    finally:
+        for m, (mean, var, momentum, tracked) in zip(layers, saved):
+            m.momentum = momentum
+            m.eval()
+            if seen == 0:
+                m.running_mean.copy_(mean)
+                m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(tracked)
+    return seen
