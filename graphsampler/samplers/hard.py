@@ -155,9 +155,8 @@ class KNNBatchSampler(HardBatchSampler):
     Args:
         num_items (int): Dataset size :math:`N`.
         batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
-        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
-            ``refresh_every``, ``memory_budget``, ``epoch``, ``twin_threshold`` as
-            :class:`HardBatchSampler`.
+        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget, epoch,
+            twin_threshold: As :class:`HardBatchSampler`.
 
     Example:
         >>> sampler = KNNBatchSampler(100, batch_size=8, warmup_epochs=0)
@@ -166,8 +165,16 @@ class KNNBatchSampler(HardBatchSampler):
         8
     """
 
-    def __init__(self, num_items: int, batch_size: int, **kwargs: Any) -> None:
-        super().__init__(num_items, batch_size, **kwargs)
+    def __init__(self, num_items: int, batch_size: int, *, drop_last: bool = False,
+                 seed: int = 0, device: torch.device | str | None = None,
+                 warmup_epochs: int = 1, refresh_every: int | None = None,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET,
+                 epoch: Literal["fixed", "cover"] = "fixed",
+                 twin_threshold: float | None = None) -> None:
+        super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
+                         warmup_epochs=warmup_epochs, refresh_every=refresh_every,
+                         memory_budget=memory_budget, epoch=epoch,
+                         twin_threshold=twin_threshold)
         self._table: Tensor | None = None
 
     def _refresh(self, progress: EpochProgress) -> None:

@@ -1,14 +1,16 @@
 r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable, Literal
+
+import torch
 
 from torch import Tensor
 
 from graphsampler.samplers._checks import check_int, check_restart_prob, resolve_count
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph
+from graphsampler.samplers.proximity import DEFAULT_MEMORY_BUDGET, build_proximity_graph
 from graphsampler.samplers.walk import random_walk_with_restart
 
 
@@ -37,9 +39,12 @@ class ProximityBatchSampler(HardBatchSampler):
         max_steps (int, optional): Step cap of a walk (default: :obj:`64 * B`; walks
             that stop finding new instances end earlier, see
             :func:`random_walk_with_restart`).
-        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
-            ``refresh_every``, ``memory_budget``, ``epoch`` (``"fixed"`` or
-            ``"cover"``), ``twin_threshold`` as :class:`HardBatchSampler`.
+        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget: As
+            :class:`HardBatchSampler`.
+        epoch (str): ``"fixed"`` or ``"cover"`` (the published rule), see
+            :class:`HardBatchSampler`. (default: :obj:`"fixed"`)
+        twin_threshold (float, optional): Never link an instance to candidates this
+            similar (cosine) while others remain. (default: :obj:`None`)
 
     Example:
         >>> from torch_geometric.loader import DataLoader
@@ -55,8 +60,16 @@ class ProximityBatchSampler(HardBatchSampler):
     def __init__(self, num_items: int, batch_size: int, *,
                  num_candidates: int | float = 1000, num_neighbors: int | float = 100,
                  restart_prob: float | Callable[[int], float] = 0.2,
-                 max_steps: int | None = None, **kwargs: Any) -> None:
-        super().__init__(num_items, batch_size, **kwargs)
+                 max_steps: int | None = None, drop_last: bool = False,
+                 seed: int = 0, device: torch.device | str | None = None,
+                 warmup_epochs: int = 1, refresh_every: int | None = None,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET,
+                 epoch: Literal["fixed", "cover"] = "fixed",
+                 twin_threshold: float | None = None) -> None:
+        super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
+                         warmup_epochs=warmup_epochs, refresh_every=refresh_every,
+                         memory_budget=memory_budget, epoch=epoch,
+                         twin_threshold=twin_threshold)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")
         if k >= m:
