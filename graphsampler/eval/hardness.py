@@ -3,6 +3,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+#: Cosine similarity at and above which two embeddings count as twins: the encoder
+#: does not tell them apart (1-WL-equivalent graphs under a GIN give cosine 1).
+TWIN_COSINE = 0.999
+
 
 def batch_hardness(z: Tensor, labels: Tensor | None = None) -> dict[str, float]:
     r"""Summarises the in-batch negative pairs of one mini-batch.
@@ -25,7 +29,9 @@ def batch_hardness(z: Tensor, labels: Tensor | None = None) -> dict[str, float]:
 
     Returns:
         dict[str, float]: ``"neg_cos_mean"`` and ``"neg_cos_max"``, the mean and the
-        maximum cosine similarity over the :math:`B (B - 1)` negative pairs, and, when
+        maximum cosine similarity over the :math:`B (B - 1)` negative pairs,
+        ``"twin_rate"``, the fraction of those pairs with cosine at least
+        :data:`TWIN_COSINE` (a graph contrasted with a copy of itself), and, when
         :obj:`labels` is given, ``"false_negative_rate"``, the fraction of those pairs
         whose two labels are equal.
 
@@ -33,7 +39,7 @@ def batch_hardness(z: Tensor, labels: Tensor | None = None) -> dict[str, float]:
         >>> z, y = torch.randn(128, 96), torch.randint(0, 2, (128,))
         >>> stats = batch_hardness(z, y)
         >>> sorted(stats)
-        ['false_negative_rate', 'neg_cos_max', 'neg_cos_mean']
+        ['false_negative_rate', 'neg_cos_max', 'neg_cos_mean', 'twin_rate']
     """
     if z.dim() != 2 or z.size(0) < 2:
         raise ValueError(f"z must be a [B, d] batch of embeddings with B >= 2 (a batch "
@@ -45,7 +51,8 @@ def batch_hardness(z: Tensor, labels: Tensor | None = None) -> dict[str, float]:
     negative = ~torch.eye(size, dtype=torch.bool, device=z.device)
     z_hat = F.normalize(z.float() if not z.is_floating_point() else z, dim=1)
     cos = (z_hat @ z_hat.t())[negative]
-    stats = {"neg_cos_mean": cos.mean().item(), "neg_cos_max": cos.max().item()}
+    stats = {"neg_cos_mean": cos.mean().item(), "neg_cos_max": cos.max().item(),
+             "twin_rate": (cos >= TWIN_COSINE).double().mean().item()}
     if labels is not None:
         if labels.shape != (size, ):
             raise ValueError(f"labels must hold one label per row of z, shape "
@@ -56,4 +63,4 @@ def batch_hardness(z: Tensor, labels: Tensor | None = None) -> dict[str, float]:
     return stats
 
 
-__all__ = ["batch_hardness"]
+__all__ = ["TWIN_COSINE", "batch_hardness"]

@@ -19,7 +19,8 @@ def _loop_reference(z: torch.Tensor, labels: torch.Tensor | None) -> dict[str, f
             cos.append(dot / (norms[i] * norms[j]))
             if labels is not None:
                 same.append(float(labels[i] == labels[j]))
-    out = {"neg_cos_mean": sum(cos) / len(cos), "neg_cos_max": max(cos)}
+    out = {"neg_cos_mean": sum(cos) / len(cos), "neg_cos_max": max(cos),
+           "twin_rate": sum(c >= 0.999 for c in cos) / len(cos)}
     if labels is not None:
         out["false_negative_rate"] = sum(same) / len(same)
     return out
@@ -32,13 +33,23 @@ def test_matches_loop_reference(size: int, dim: int) -> None:
     labels = torch.randint(0, 3, (size, ), generator=gen)
     got, want = batch_hardness(z, labels), _loop_reference(z, labels)
     assert got.keys() == want.keys()
+    z[-1] = z[0] * 2  # a twin pair, so twin_rate is not trivially 0
+    got, want = batch_hardness(z, labels), _loop_reference(z, labels)
     for key in want:
         assert got[key] == pytest.approx(want[key], abs=1e-6), key
 
 
 def test_without_labels_has_no_false_negative_rate() -> None:
     z = torch.randn(5, 3)
-    assert set(batch_hardness(z)) == {"neg_cos_mean", "neg_cos_max"}
+    assert set(batch_hardness(z)) == {"neg_cos_mean", "neg_cos_max", "twin_rate"}
+
+
+def test_twin_rate_counts_copies() -> None:
+    z = torch.randn(4, 8, dtype=torch.float64)
+    z = torch.cat([z, z[:2], 3 * z[:1]])  # rows 4, 5, 6 copy rows 0, 1, 0 (scaled)
+    # twin ordered pairs: (0,4),(0,6),(4,6),(1,5) both ways = 8 of 7 * 6
+    assert batch_hardness(z)["twin_rate"] == pytest.approx(8 / 42)
+    assert batch_hardness(torch.eye(5))["twin_rate"] == 0.0
 
 
 def test_invariants() -> None:
