@@ -6,7 +6,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -17,8 +17,8 @@ from torch.utils.data import Dataset
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
+from graphsampler.callbacks import Callback
 from graphsampler.distributed import is_main_process
-from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
 from graphsampler.samplers.batch import UniformBatchSampler
@@ -53,12 +53,12 @@ class TrainResult:
 
     Attributes:
         history: One record per epoch: ``epoch``, ``loss`` (mean over batches),
-            ``seconds``, the batch-hardness means (``neg_cos_mean``, ``neg_cos_max``,
-            ``same_label_frac``) and the sampler's ``sampler_stats``.
+            ``seconds``, the sampler's ``sampler_stats`` and the keys the callbacks add
+            (e.g. :class:`~graphsampler.callbacks.BatchHardness`'s ``neg_cos_mean``).
         seconds: Training wall time, summed over the epochs run (a resumed run counts
             the epochs before its interruption too).
 
-    Under :mod:`torch.distributed` the loss and hardness are those of this rank's batches.
+    Under :mod:`torch.distributed` the loss and callbacks see this rank's batches.
     """
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -95,6 +95,7 @@ def train(
     progress: bool = True,
     num_workers: int = 0,
     precision: str = "fp32",
+    callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     r"""Trains ``method`` on ``dataset`` with mini-batches from ``sampler``.
 
@@ -127,6 +128,9 @@ def train(
         precision (str): ``"fp32"``, or ``"bf16"`` to run each training step under
             bfloat16 autocast (float32 parameters, optimiser, sums and losses; see
             :mod:`graphsampler.precision`). (default: :obj:`"fp32"`)
+        callbacks (Sequence[Callback]): Diagnostics run at each epoch's start and end
+            and after each step (:mod:`graphsampler.callbacks`); none by default, so
+            that training computes nothing it does not need. (default: :obj:`()`)
 
     Returns:
         TrainResult: per-epoch history and training time.
@@ -179,7 +183,8 @@ def train(
         batches.set_epoch(epoch)
         tic = time.perf_counter()
         losses: list[Tensor] = []
-        hardness: list[dict[str, float]] = []
+        for callback in callbacks:
+            callback.on_epoch_start(epoch, batches)
         for batch in loader:
             batch = batch.to(device)
             with training_autocast(device, precision):
@@ -192,21 +197,20 @@ def train(
             loss.backward()
             optimizer.step()
             z = z.detach()
-            z = z.to(accumulation_dtype(z.dtype))  # hardness statistics in float32 under bf16
+            z = z.to(accumulation_dtype(z.dtype))  # the bank and callbacks: float32 under bf16
             batches.update(batch.sample_idx, z)
             losses.append(loss.detach())
-            labels = batch.y.view(-1) if getattr(batch, "y", None) is not None else None
-            if z.size(0) > 1:
-                hardness.append(batch_hardness(z, labels))
+            for callback in callbacks:
+                callback.on_step(batch, losses[-1], z, batches)
         seconds = time.perf_counter() - tic
         record: dict[str, Any] = {
             "epoch": epoch,
             "loss": torch.stack(losses).mean().item() if losses else float("nan"),
             "seconds": seconds,
-            **{key: float(np.mean([h[key] for h in hardness])) for key in
-               (hardness[0] if hardness else {})},
             "sampler_stats": {k: v for k, v in sampler.stats.items() if k != "epoch"},
         }
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, record)
         result.history.append(record)
         result.seconds += seconds
         bar.set_postfix(loss=f"{record['loss']:.4f}")

@@ -1,8 +1,12 @@
 import json
+import os
 
 import pytest
+import torch
 
 from graphsampler.cli import main
+
+torch.set_num_threads(1)
 
 FIELDS = {"method", "loss", "dataset", "sampler", "seed", "epochs", "accuracy_mean",
           "accuracy_std", "fold_accuracies", "train_seconds", "eval_seconds", "device",
@@ -18,8 +22,8 @@ def test_train_appends_one_record_per_seed(tu_mirror, tmp_path, monkeypatch, cap
     args = ["train", "--method", method, "--dataset", "MUTAG", "--sampler", sampler,
             "--epochs", "2", "--seeds", "0,1", "--device", "cpu", "--out", str(out), "--quiet"]
     precision = "bf16" if method == "mvgrl" else "fp32"
-    if method == "mvgrl":
-        args += ["--batch-size", "64", "--precision", "bf16"]
+    if method == "mvgrl":  # a narrow MVGRL: the CLI path, not the width, is under test
+        args += ["--batch-size", "64", "--precision", "bf16", "--hidden-channels", "32"]
     assert main(args) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["seed"] for r in records] == [0, 1]
@@ -28,22 +32,126 @@ def test_train_appends_one_record_per_seed(tu_mirror, tmp_path, monkeypatch, cap
         assert len(r["fold_accuracies"]) == 10 and 0 <= r["accuracy_mean"] <= 100
         assert len(r["history"]) == 2 and set(r["versions"]) >= {"torch", "torch_geometric"}
         assert r["config"]["precision"] == precision
+        assert r["config"]["lr"] == {"graphcl": 0.01, "mvgrl": 0.001}[method]
+        assert ("augmentation" in r["config"]) == (method == "graphcl")
+        assert ("restart_prob" in r["config"]) == (sampler == "proximity")
+        assert "neg_cos_mean" in r["history"][-1]
+    if method == "mvgrl":
+        assert records[0]["config"]["hidden_channels"] == 32
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith(f"{method}/") and "over 2 seed(s)" in summary
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--seeds", "a,b"], "--seeds takes comma-separated ints"),
-    (["--loss", "jsd"], "graphcl takes the loss infonce or dcl or hcl"),
-    (["--method", "mvgrl", "--loss", "dcl"], "mvgrl takes the loss jsd"),
-    (["--dataset", "NOPE"], "NOPE"),
-    (["--device", "gpu7"], "unknown device 'gpu7'"),
-    (["--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
-])
-def test_train_errors_exit_2_with_a_message(tmp_path, capsys, argv, message):
-    base = ["train", "--dataset", "MUTAG", "--out", str(tmp_path / "r.jsonl"), "--epochs", "1"]
-    args = base + argv
+def test_train_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: graphcl)", "(default: 20)", "(default: 128)",
+                    "(default: the method's)", "(default: 0.2)", "(default: fp32)"):
+        assert default in text
+
+
+TRAIN = ["train", "--dataset", "MUTAG", "--epochs", "1"]
+BAD_SUITES = {
+    "typo.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\n"
+                 "seeds=[0]\nepoch=3\n",
+    "alpha.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\n"
+                  "seeds=[0]\nrestart_prob=1\n",
+    "method.toml": "[[cells]]\nmethods=['grapcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\n"
+                   "seeds=[0]\n",
+    "broken.toml": "[[cells]\n",
+}
+# Each wrong use: its arguments (OUT: an output path in tmp_path, FILE: an existing file,
+# DIR: an existing folder, SUITE/x: a bad suite file) and a fragment of its one line.
+BAD = [
+    (TRAIN + ["--seeds", "a,b"], "--seeds takes comma-separated ints >= 0"),
+    (TRAIN + ["--seeds", "0,,1"], "got '0,,1'"),
+    (TRAIN + ["--seeds", "-1"], "got '-1'"),
+    (TRAIN + ["--seeds", ""], "got ''"),
+    (TRAIN + ["--seeds", "0,0"], "--seeds repeats a value"),
+    (TRAIN + ["--loss", "jsd"], "graphcl takes the loss infonce, dcl, hcl, got 'jsd'"),
+    (TRAIN + ["--method", "mvgrl", "--loss", "dcl"], "mvgrl takes the loss jsd"),
+    (TRAIN + ["--method", "simclr"], "argument --method: invalid choice: 'simclr'"),
+    (TRAIN + ["--loss", "nce"], "argument --loss: invalid choice: 'nce'"),
+    (TRAIN + ["--sampler", "random"], "argument --sampler: invalid choice: 'random'"),
+    (TRAIN + ["--device", "gpu7"], "unknown device 'gpu7'"),
+    (TRAIN + ["--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
+    (TRAIN + ["--epochs", "0"], "epochs must be >= 1, got 0"),
+    (TRAIN + ["--epochs", "-3"], "epochs must be >= 1, got -3"),
+    (TRAIN + ["--epochs", "2.5"], "argument --epochs: invalid int value: '2.5'"),
+    (TRAIN + ["--batch-size", "0"], "batch_size must be >= 1, got 0"),
+    (TRAIN + ["--batch-size", "x"], "argument --batch-size: invalid int value"),
+    (TRAIN + ["--lr", "0"], "lr must be a number > 0, got 0.0"),
+    (TRAIN + ["--lr", "-0.1"], "lr must be a number > 0, got -0.1"),
+    (TRAIN + ["--lr", "nan"], "lr must be a number > 0, got nan"),
+    (TRAIN + ["--lr", "fast"], "argument --lr: invalid float value: 'fast'"),
+    (TRAIN + ["--sampler", "proximity", "--num-candidates", "0"], "num_candidates must be >= 1"),
+    (TRAIN + ["--sampler", "proximity", "--num-neighbors", "0"], "num_neighbors must be >= 1"),
+    (TRAIN + ["--sampler", "proximity", "--num-neighbors", "2000"],
+     "num_neighbors (2000) must be smaller than num_candidates (1000)"),
+    (TRAIN + ["--sampler", "proximity", "--restart-prob", "1"], "restart_prob must be a number"),
+    (TRAIN + ["--sampler", "proximity", "--restart-prob", "-0.5"], "got -0.5"),
+    (TRAIN + ["--hidden-channels", "0"], "hidden_channels must be a positive int, got 0"),
+    (TRAIN + ["--augmentation", "random9"], "unknown GraphCL augmentation 'random9'"),
+    (["train", "--epochs", "1", "--out", "OUT"], "the following arguments are required: --dataset"),
+    (TRAIN[:3] + ["--out"], "argument --out: expected one argument"),
+    (TRAIN + ["--out", "DIR"], "is a folder; give a file"),
+    (TRAIN + ["--out", "FILE/r.jsonl"], "is a file, so nothing can be written under it"),
+    (TRAIN + ["--out", "FILE/deeper/r.jsonl"], "is a file, so nothing can be written under it"),
+    (["bench", "--suite", "full"], "unknown suite 'full'; choose one of"),
+    (["bench", "--suite", "nowhere/x.toml"], "suite file nowhere/x.toml not found"),
+    (["bench", "--suite", "SUITE/typo.toml"], "unknown key(s) epoch; allowed:"),
+    (["bench", "--suite", "SUITE/alpha.toml"], "cell 1: restart_prob must be a number in [0, 1)"),
+    (["bench", "--suite", "SUITE/method.toml"], "cell 1: unknown method(s) grapcl"),
+    (["bench", "--suite", "SUITE/broken.toml"], "suite broken is not valid TOML"),
+    (["bench", "--suite", "quick", "--datasets", "NCI1"], "--datasets NCI1 not in suite quick"),
+    (["bench", "--suite", "quick", "--datasets", "MUTAG,,"], "--datasets takes comma-separated"),
+    (["bench", "--suite", "quick", "--out", "FILE"], "is a file; give a folder"),
+    (["bench", "--suite", "quick", "--out", "FILE/sub"], "is a file, so nothing can be written"),
+    (["bench", "--suite", "quick", "--device", "gpu7"], "unknown device 'gpu7'"),
+    (["bench", "--suite", "quick", "--quick"], "suite quick has none, so drop --quick"),
+    (["bench"], "the following arguments are required: --suite"),
+    (["report", "DIR"], "results.jsonl not found"),
+    (["trian"], "argument command: invalid choice: 'trian'"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD, ids=[" ".join(a[1:]) for a, _ in BAD])
+def test_a_wrong_use_ends_in_one_line_before_any_work(tmp_path, monkeypatch, capsys, argv,
+                                                      message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("not a folder")
+    (tmp_path / "DIR").mkdir()
+    (tmp_path / "SUITE").mkdir()
+    for name, text in BAD_SUITES.items():
+        (tmp_path / "SUITE" / name).write_text(text)
+    if "--out" not in argv and argv[0] == "train":
+        argv = [*argv, "--out", "OUT/r.jsonl"]
+    monkeypatch.setattr("graphsampler.bench.runner.train", None)  # training would raise
     with pytest.raises(SystemExit) as exc:
-        main(args)
+        main(argv)
+    err = capsys.readouterr().err
     assert exc.value.code == 2
-    assert message in capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert message in err and err.startswith("graphsampler")
+    assert sorted(os.listdir(tmp_path)) == ["DIR", "FILE", "SUITE"]  # nothing written
+
+
+@pytest.mark.slow
+def test_a_record_that_cannot_be_written_is_printed_not_lost(tu_mirror, tmp_path, monkeypatch,
+                                                             capsys):
+    import graphsampler.bench.results as results
+
+    def full_disk(path, record):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(results, "append_record", full_disk)
+    monkeypatch.setattr("graphsampler.bench.append_record", full_disk)
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--dataset", "MUTAG", "--epochs", "1", "--device", "cpu", "--quiet",
+              "--out", str(tmp_path / "r.jsonl")])
+    captured = capsys.readouterr()
+    assert exc.value.code == 2 and len(captured.err.strip().splitlines()) == 2  # seed line
+    assert "No space left on device" in captured.err and "is on stdout" in captured.err
+    record = json.loads(captured.out.splitlines()[0])
+    assert record["dataset"] == "MUTAG" and len(record["fold_accuracies"]) == 10

@@ -6,13 +6,17 @@ import torch
 from torch_geometric.data import Batch
 
 from synthetic import tiny_graphs
+from graphsampler.callbacks import BatchHardness, Callback
 from graphsampler.data import IndexedDataset
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
+from graphsampler.eval.hardness import batch_hardness
 from graphsampler.train import embed_dataset, resolve_device, train
+
+torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
 
 
 def setup(sampler_cls=ProximityBatchSampler):
@@ -24,7 +28,8 @@ def setup(sampler_cls=ProximityBatchSampler):
 
 def test_train_fills_the_bank_and_records_history():
     ds, model, sampler = setup()
-    result = train(model, ds, sampler, epochs=3, device="cpu", progress=False)
+    result = train(model, ds, sampler, epochs=3, device="cpu", progress=False,
+                   callbacks=[BatchHardness()])
     assert [h["epoch"] for h in result.history] == [0, 1, 2]
     assert sampler.bank.is_full and sampler.bank.dim == 96
     assert result.history[0]["sampler_stats"].get("uniform")  # warm-up epoch
@@ -32,6 +37,47 @@ def test_train_fills_the_bank_and_records_history():
     for h in result.history:
         assert 0 <= h["false_negative_rate"] <= 1 and -1 <= h["neg_cos_mean"] <= 1.0001
     assert result.seconds > 0
+
+
+class Recorder(Callback):
+    """Keeps what the loop shows it, and the hardness of each batch by brute force."""
+
+    def __init__(self):
+        self.events, self.hardness = [], []
+
+    def on_epoch_start(self, epoch, sampler):
+        self.events.append(("start", epoch))
+        self.hardness.append([])
+
+    def on_step(self, batch, loss, z, sampler):
+        assert not loss.requires_grad and not z.requires_grad and z.dtype == torch.float32
+        assert z.shape == (batch.num_graphs, 96) and sampler.bank.dim == 96
+        self.events.append(("step", batch.num_graphs))
+        self.hardness[-1].append(batch_hardness(z, batch.y)["neg_cos_mean"])
+
+    def on_epoch_end(self, epoch, record):
+        self.events.append(("end", epoch))
+        record["steps"] = sum(e[0] == "step" for e in self.events)
+
+
+def test_callbacks_see_every_step_and_add_to_the_history():
+    ds, model, sampler = setup()
+    recorder = Recorder()
+    result = train(model, ds, sampler, epochs=2, device="cpu", progress=False,
+                   callbacks=[recorder, BatchHardness()])
+    assert recorder.events == ([("start", 0)] + [("step", 8)] * 5 + [("end", 0)]
+                               + [("start", 1)] + [("step", 8)] * 5 + [("end", 1)])
+    assert [h["steps"] for h in result.history] == [5, 10]
+    for h, by_batch in zip(result.history, recorder.hardness):
+        assert h["neg_cos_mean"] == pytest.approx(np.mean(by_batch))
+
+
+def test_no_callbacks_no_diagnostics(monkeypatch):
+    import graphsampler.callbacks as callbacks
+    monkeypatch.setattr(callbacks, "batch_hardness", None)  # would raise if called
+    ds, model, sampler = setup()
+    result = train(model, ds, sampler, epochs=2, device="cpu", progress=False)
+    assert set(result.history[1]) == {"epoch", "loss", "seconds", "sampler_stats"}
 
 
 def test_resume_from_checkpoint_continues_exactly(tmp_path):

@@ -2,8 +2,6 @@ r"""The interface every contrastive method offers to the training loop."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
-
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
@@ -14,14 +12,11 @@ class ContrastiveMethod(torch.nn.Module, ABC):
 
     The training loop (:func:`graphsampler.train.train`) calls :meth:`training_step` on
     every mini-batch, back-propagates the loss, and hands the returned embeddings to the
-    batch sampler's bank; evaluation freezes the model and calls :meth:`embed`.
-
-    Attributes:
-        eval_kernel: The SVM of the method's evaluation protocol (``"rbf"`` or
-            ``"linear"``).
+    batch sampler's bank; evaluation freezes the model and calls :meth:`embed`. A
+    method loads no data: its registry entry
+    (:data:`graphsampler.bench.registry.METHODS`) names its dataset preparation, default
+    learning rate and evaluation kernel.
     """
-
-    eval_kernel: Literal["rbf", "linear"] = "rbf"
 
     @abstractmethod
     def training_step(self, batch: Batch,

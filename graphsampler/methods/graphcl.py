@@ -49,8 +49,6 @@ class GraphCL(ContrastiveMethod):
         >>> loss.backward()
     """
 
-    eval_kernel = "rbf"
-
     def __init__(self, in_channels: int, loss: str = "infonce", *, hidden_channels: int = 32,
                  num_layers: int = 3, temperature: float = 0.2,
                  augmentation: str = "random2", first_view: str = "none") -> None:

@@ -1,40 +1,28 @@
 r"""MVGRL (Hassani & Khasahmadi, ICML 2020), graph level."""
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
-from torch_geometric.datasets import TUDataset
 
-from graphsampler.augment.diffusion import add_diffusion
-from graphsampler.data import load_tu
 from graphsampler.losses.jsd import local_global_jsd
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.nn.gcn import GCNEncoder, MLPShortcutHead
 
-#: PPR teleport probability and entries kept per row of the diffusion view.
-DIFFUSION_ALPHA = 0.2
-DIFFUSION_TOPK = 32
+_MOVED = ("DIFFUSION_ALPHA", "DIFFUSION_TOPK", "load_mvgrl_dataset")
 
 
-def load_mvgrl_dataset(name: str, root: str | os.PathLike | None = None, *,
-                       progress: bool = True) -> TUDataset:
-    r"""A TU dataset prepared for MVGRL: node features as MVGRL's code builds them, the
-    one-hot node label (where the dataset has labels) followed by the one-hot degree
-    (``node_features="labels+degree"`` of :func:`graphsampler.data.load_tu`; degrees
-    capped at 64, which MVGRL does not do: it changes 0.06% of IMDB-BINARY's nodes and
-    keeps REDDIT-BINARY's features at 65 columns instead of over 3,000), and the
-    sparsified PPR diffusion (:math:`\alpha = 0.2`, top-32 per row) as
-    ``diff_edge_index`` / ``diff_edge_weight``, computed once and cached beside the
-    processed dataset.
+def __getattr__(name: str) -> object:
+    r"""The dataset preparation moved to :mod:`graphsampler.bench.prepare` (methods load
+    no data); its old names resolve here, with a warning, until the benchmarks move."""
+    if name in _MOVED:
+        import warnings
 
-    The degree matters: on MUTAG, 5 seeds, labels alone gave 84.4% and labels plus
-    degree 89% (``benchmarks/results/paper/report.md``)."""
-    dataset = load_tu(name, root, node_features="labels+degree")
-    return add_diffusion(dataset, alpha=DIFFUSION_ALPHA, sparsify="topk", k=DIFFUSION_TOPK,
-                         progress=progress)
+        from graphsampler.bench import prepare
+        warnings.warn(f"graphsampler.methods.mvgrl.{name} moved to "
+                      f"graphsampler.bench.prepare.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(prepare, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MVGRL(ContrastiveMethod):
@@ -49,7 +37,7 @@ class MVGRL(ContrastiveMethod):
     encoders train.
 
     Batches need ``diff_edge_index`` and ``diff_edge_weight``
-    (:func:`load_mvgrl_dataset`).
+    (:func:`graphsampler.bench.prepare.load_mvgrl_dataset`).
 
     Args:
         in_channels (int): Node feature width.
@@ -62,8 +50,6 @@ class MVGRL(ContrastiveMethod):
         >>> loss, z = model.training_step(batch)   # z: [B, 512]
     """
 
-    eval_kernel = "linear"
-
     def __init__(self, in_channels: int, hidden_channels: int = 512,
                  num_layers: int = 4) -> None:
         super().__init__()
@@ -75,7 +61,7 @@ class MVGRL(ContrastiveMethod):
     def _views(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         if getattr(batch, "diff_edge_index", None) is None:
             raise ValueError("MVGRL needs the diffusion view: load the dataset with "
-                             "graphsampler.methods.mvgrl.load_mvgrl_dataset (or add_diffusion)")
+                             "graphsampler.bench.load_mvgrl_dataset (or add_diffusion)")
         l1, g1 = self.adjacency(batch.x, batch.edge_index, batch.batch,
                                 num_graphs=batch.num_graphs)
         l2, g2 = self.diffusion(batch.x, batch.diff_edge_index, batch.batch,

@@ -1,19 +1,20 @@
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from graphsampler import bench, cli, experiment
-from graphsampler.bench import (SUITES_DIR, Suite, append_record, checkpoint_path,
-                                load_suite, resolve_suite, run_suite)
+from graphsampler import cli
+from graphsampler.bench import (RunConfig, Suite, append_record, checkpoint_path, load_suite,
+                                paper_results, queue, read_results, run_suite)
+from graphsampler.bench.stats import changed_settings
+from graphsampler.bench.suite import read_suite_text
 from graphsampler.data import tu_manifest
-from graphsampler.experiment import RunConfig
-from graphsampler.report import paper_results, read_results
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def fake_record(config: RunConfig) -> dict:
-    """What experiment.run returns, with made-up numbers."""
+    """What bench.run returns, with made-up numbers."""
     acc = 70.0 + config.seed + (1.0 if config.sampler == "proximity" else 0.0)
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,
@@ -21,7 +22,7 @@ def fake_record(config: RunConfig) -> dict:
         "accuracy_mean": acc, "accuracy_std": 1.0, "fold_accuracies": [acc] * 10,
         "best_c": [1.0] * 10, "train_seconds": 0.5, "eval_seconds": 0.25,
         "device": "cpu (fake)", "commit": "f00d", "versions": {"torch": "x"},
-        "config": dataclasses.asdict(config),
+        "config": config.settings(),
         "history": [{"epoch": e, "loss": 1.0, "seconds": 0.1, "neg_cos_mean": 0.1 * e,
                      "neg_cos_max": 0.5, "false_negative_rate": 0.5, "sampler_stats": {}}
                     for e in range(2)],
@@ -29,7 +30,7 @@ def fake_record(config: RunConfig) -> dict:
 
 
 class FakeRun:
-    """Stands in for experiment.run: records its calls; call number `stop_at` writes a
+    """Stands in for bench.run: records its calls; call number `stop_at` writes a
     partial checkpoint and raises `error`."""
 
     def __init__(self, stop_at: int | None = None, error: BaseException = KeyboardInterrupt()):
@@ -53,7 +54,7 @@ class FakeRun:
 def fake(monkeypatch):
     def install(**kwargs) -> FakeRun:
         run = FakeRun(**kwargs)
-        monkeypatch.setattr(experiment, "run", run)
+        monkeypatch.setattr(queue, "run", run)
         return run
     return install
 
@@ -66,7 +67,7 @@ def no_plots(monkeypatch):
     def write_report(out_dir):
         folders.append(Path(out_dir))
         return Path(out_dir) / "report.md"
-    monkeypatch.setattr(bench, "write_report", write_report)
+    monkeypatch.setattr(queue, "write_report", write_report)
     return folders
 
 
@@ -86,14 +87,12 @@ def test_quick_suite_expands_to_the_product_in_order():
                 for d in ("MUTAG", "IMDB-BINARY") for s in (0, 1)
                 for sampler in ("uniform", "proximity")]
     assert list(suite.configs) == expected and suite.name == "quick" and not suite.scripts
-    assert resolve_suite("quick") == SUITES_DIR / "quick.toml"
+    assert read_suite_text("quick")[0] == "quick"
 
 
 def test_paper_suite_covers_the_paper_table_smallest_datasets_first():
     suite = load_suite("paper")
-    assert all(dataclasses.replace(c, method="graphcl", loss="infonce", dataset="MUTAG",
-                                   sampler="uniform", seed=0) == RunConfig()
-               for c in suite.configs)  # the paper's settings
+    assert all(changed_settings(c.settings()) == {} for c in suite.configs)  # the paper's
     cells = {(c.method, c.loss, c.sampler, c.dataset) for c in suite.configs}
     assert cells == set(paper_results())
     for cell in cells:
@@ -108,12 +107,11 @@ def test_paper_suite_covers_the_paper_table_smallest_datasets_first():
 
 def test_speed_suite_lists_the_scripts():
     suite = load_suite("speed")
-    root = SUITES_DIR.parents[1]
     assert not suite.configs
     names = ("sampler_speed", "epoch_speed", "svm_speed", "mvgrl_speed", "mvgrl_flops",
              "bf16_memory")
-    assert [s.path for s in suite.scripts] == [root / "benchmarks" / f"{n}.py" for n in names]
-    assert all(path.exists() for path in (s.path for s in suite.scripts))
+    assert [s.path for s in suite.scripts] == [Path("benchmarks", f"{n}.py") for n in names]
+    assert all((REPO / s.path).exists() for s in suite.scripts)
 
 
 def test_cell_overrides_and_loss_pairing(tmp_path):
@@ -263,21 +261,21 @@ path = "{bad}"
 
 
 @pytest.mark.parametrize("text, message", [
-    ("cells = [", r"suite\.toml is not valid TOML"),
+    ("cells = [", r"suite suite is not valid TOML"),
     ("name = 'x'", r"unknown key\(s\) name; allowed: description, cells, scripts"),
     ("description = 3", "description must be a string"),
     ("cells = 3", r"cells must be a list of tables, written \[\[cells\]\]"),
     ("description = 'empty'", r"has neither \[\[cells\]\] nor \[\[scripts\]\]"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "epoch=3", r"cell 1: unknown key\(s\) epoch; allowed: methods, losses, datasets, samplers, "
-                r"seeds, epochs, batch_size, lr, num_candidates, num_neighbors, restart_prob, "
-                r"augmentation, precision"),
+                r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, num_candidates, "
+                r"num_neighbors, restart_prob, precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "augmentation='random9'", r"cell 1: unknown augmentation\(s\) random9; choose from dnodes"),
+     "augmentation='random9'", r"cell 1: unknown GraphCL augmentation 'random9'; choose one of "),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "augmentation=2", r"cell 1: unknown augmentation\(s\) 2; choose from dnodes"),
+     "augmentation=2", r"cell 1: augmentation must be str, got 2"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "precision='fp16'", r"cell 1: unknown precision\(s\) fp16; choose from fp32, bf16"),
+     "precision='fp16'", r"cell 1: unknown precision 'fp16'; choose one of"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']", r"missing key\(s\) samplers, seeds"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[]",
      "seeds must be a non-empty list of ints"),
@@ -288,22 +286,30 @@ path = "{bad}"
     ("[[cells]]\nmethods=['simclr']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]",
      r"unknown method\(s\) simclr; choose from graphcl, mvgrl"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['random']\nseeds=[0]",
-     r"unknown sampler\(s\) random; choose from uniform, knn, proximity"),
-    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAGG']\nsamplers=['uniform']\nseeds=[0]",
-     r"unknown dataset\(s\) MUTAGG; choose from MUTAG, "),
+     r"cell 1: unknown sampler 'random'; choose one of uniform, knn, proximity"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
+     "restart_prob=1", r"cell 1: restart_prob must be a number in \[0, 1\)"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
+     "num_neighbors=1000", r"cell 1: num_neighbors \(1000\) must be smaller than num_candidates"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
+     "epochs=0", r"cell 1: epochs must be >= 1, got 0"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
+     "batch_size=-1", r"cell 1: batch_size must be >= 1, got -1"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
+     "hidden_channels=0", r"cell 1: hidden_channels must be a positive int, got 0"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[-1]",
-     "seeds must be ints >= 0"),
+     "cell 1: seed must be >= 0, got -1"),
     ("[[cells]]\nmethods=['graphcl']\nlosses=['jsd']\ndatasets=['MUTAG']\nsamplers=['uniform']"
      "\nseeds=[0]", r"losses \['jsd'\] do not fit methods \['graphcl'\] \(graphcl takes "
                     r"infonce, dcl, hcl; mvgrl takes jsd\)"),
     ("[[cells]]\nmethods=['graphcl', 'mvgrl']\nlosses=['dcl']\ndatasets=['MUTAG']\n"
      "samplers=['uniform']\nseeds=[0]", "every loss needs a method and every method a loss"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "epochs=2.5", "cell 1: epochs must be an int, got 2.5"),
+     "epochs=2.5", "cell 1: epochs must be int, got 2.5"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "lr=0", r"lr must be > 0, got 0"),
-    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
-     "restart_prob=1.5", r"restart_prob must be in \(0, 1\], got 1.5"),
+     "lr=0", r"cell 1: lr must be a number > 0, got 0.0"),
+    ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
+     "restart_prob=1.5", r"restart_prob must be a number in \[0, 1\) .*, got 1.5"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0, 1]\n"
      "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[1]",
      "cell 2 repeats the run graphcl/infonce MUTAG uniform seed 1 of an earlier cell"),
@@ -369,3 +375,20 @@ def test_no_report_without_results(tmp_path, fake, no_plots):
     fake(stop_at=1, error=RuntimeError("no MVGRL yet"))
     result = run_suite(Suite("one", configs=(RunConfig(),)), tmp_path, progress=False)
     assert result.report is None and no_plots == [] and len(result.failed) == 1
+
+
+def test_a_suite_accepts_what_the_sampler_accepts(tmp_path):
+    """restart_prob 0 (the sampler takes it) passes; a key that does not apply to a
+    cell's sampler is left out of its runs' settings."""
+    path = write(tmp_path, """
+[[cells]]
+methods = ["graphcl", "mvgrl"]
+datasets = ["PTC_MR"]
+samplers = ["uniform", "proximity"]
+seeds = [0]
+restart_prob = 0
+""")
+    configs = load_suite(path).configs
+    assert [c.restart_prob for c in configs] == [0] * 4 and configs[0].dataset == "PTC_MR"
+    assert ["restart_prob" in c.settings() for c in configs] == [False, True] * 2
+    assert ["augmentation" in c.settings() for c in configs] == [True, True, False, False]

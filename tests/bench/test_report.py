@@ -1,4 +1,3 @@
-import dataclasses
 import json
 import math
 import statistics
@@ -6,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from graphsampler.experiment import RunConfig
-from graphsampler.report import (paper_results, read_results, render_report, summarize,
-                                 write_report)
+from graphsampler.bench import (RunConfig, paper_results, read_results, render_report,
+                                summarize, write_report)
+from graphsampler.bench.plots import plot_accuracy
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Accuracy by seed of each hand-made cell (method graphcl/infonce unless noted).
@@ -28,7 +27,7 @@ def record(dataset, sampler, seed, acc, *, last_cos=0.2, device="cpu (x)", commi
         "method": cfg.method, "loss": cfg.loss, "dataset": dataset, "sampler": sampler,
         "seed": seed, "epochs": cfg.epochs, "accuracy_mean": acc, "accuracy_std": 1.0,
         "train_seconds": 2.0, "eval_seconds": 1.0, "device": device, "commit": commit,
-        "versions": {"torch": "2.13.0"}, "config": dataclasses.asdict(cfg),
+        "versions": {"torch": "2.13.0"}, "config": cfg.settings(),
         "history": [
             {"epoch": 0, "neg_cos_mean": 0.9, "neg_cos_max": 0.99, "false_negative_rate": 0.9},
             {"epoch": 1, "neg_cos_mean": last_cos, "neg_cos_max": last_cos + 0.5,
@@ -116,8 +115,29 @@ def test_no_shortfall_says_so():
     records = [record("MUTAG", s, seed, 95.0 + (s == "proximity"))
                for s in ("uniform", "proximity") for seed in range(5)]
     section = render_report(records).split("## Where we fall short of the paper", 1)[1]
-    assert "Nowhere: every cell with a paper value is within 1 std" in section
-    assert "fewer seeds" not in section
+    assert ("Nowhere among the 2 cell(s) compared with the paper: each is within 1 std of "
+            "the paper or above, and each of the 1 sampler(s) the paper finds better than "
+            "uniform beats it here too.") in section
+    assert "fewer seeds" not in section and "other settings" not in section
+
+
+def test_the_summary_never_claims_a_cell_it_did_not_compare():
+    """A cell far below the paper but run at other settings (5 epochs) is not called
+    within 1 std: the summary says it was not compared."""
+    records = [record("MUTAG", "uniform", seed, 95.0) for seed in range(5)]
+    records += [record("MUTAG", "proximity", seed, 50.0, epochs=5) for seed in range(5)]
+    section = render_report(records).split("## Where we fall short of the paper", 1)[1]
+    assert "Nowhere among the 1 cell(s) compared with the paper" in section
+    assert "each of the 0 sampler(s)" in section
+    assert "1 cell(s) ran other settings than the paper's and are not compared." in section
+    only_other = render_report(records[5:]).split("## Where we fall short", 1)[1]
+    assert "No cell is compared with the paper" in only_other
+
+
+def test_the_accuracy_axis_starts_at_zero():
+    fig = plot_accuracy(summarize(hand_made_records()))
+    visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_ylabel()]
+    assert len(visible) == 4 and all(ax.get_ylim()[0] == 0 for ax in visible)
 
 
 def test_hardness_table_averages_the_last_epoch_over_seeds():
@@ -161,7 +181,7 @@ def test_write_report_writes_markdown_and_valid_pngs(tmp_path):
     report = write_report(tmp_path)
     assert report == tmp_path / "report.md"
     text = report.read_text()
-    assert "86.80 ± 1.34" in text and "![accuracy by sampler](accuracy.png)" in text
+    assert "86.80 ± 1.34" in text and "![accuracy by sampler (axis from 0%)](accuracy.png)" in text
     for name in ("accuracy.png", "hardness.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 10_000

@@ -1,0 +1,187 @@
+r"""The run configuration: everything that defines one run, checked by building the
+real objects it names, so that it accepts exactly what they accept.
+
+Each field is a setting: its CLI flag (``--batch-size``) and suite key (``batch_size``)
+are derived from it (:mod:`graphsampler.cli`, :mod:`graphsampler.bench.suite`). A
+*method option* goes to the method's constructor and a *sampler option* to the
+sampler's, each only when that constructor takes it; so adding a sampler option is one
+field here, ``name: type = sampler_option(default, "help")``, and a record holds only
+the settings that apply to its method and sampler (:meth:`RunConfig.settings`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
+from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.precision import check_precision
+from graphsampler.samplers.batch import UniformBatchSampler
+
+#: Settings that say where a run computes and reads, not what it computes.
+PLACE = ("device", "data_root")
+#: Settings that name a cell and a run rather than a variant of it.
+IDENTITY = ("method", "loss", "dataset", "sampler", "seed")
+_PROBE_ITEMS = 1 << 30  # sampler checks that need no dataset (the bank is lazy)
+
+
+def setting(default: Any, help: str, owner: str = "run") -> Any:
+    r"""A :class:`RunConfig` field: its default, a one-line help, and its owner
+    (``run``, ``method``: passed to the method's constructor, or ``sampler``)."""
+    return field(default=default, metadata={"help": help, "owner": owner})
+
+
+def method_option(default: Any, help: str) -> Any:
+    r"""A setting passed to the method's constructor when it takes it."""
+    return setting(default, help, "method")
+
+
+def sampler_option(default: Any, help: str) -> Any:
+    r"""A setting passed to the sampler's constructor when it takes it."""
+    return setting(default, help, "sampler")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    r"""One run: a method, a sampler, a dataset and a seed, and how to train them; the
+    defaults are the paper's settings. ``None`` means the method's own (``loss``,
+    ``lr``, ``hidden_channels``); a built config holds the resolved value.
+
+    Raises:
+        ValueError: a name or value that the method, the sampler or the loop refuses.
+
+    Example:
+        >>> config = RunConfig(method="mvgrl", sampler="proximity", restart_prob=0.1)
+        >>> config.loss, config.lr
+        ('jsd', 0.001)
+        >>> "augmentation" in config.settings()  # a GraphCL option
+        False
+    """
+    method: str = setting("graphcl", "contrastive method")
+    loss: str | None = setting(None, "loss (default: the method's first)")
+    dataset: str = setting("MUTAG", "TU dataset name")
+    sampler: str = setting("uniform", "batch sampler")
+    seed: int = setting(0, "seed of everything random, the SVM folds included")
+    epochs: int = setting(20, "training epochs")
+    batch_size: int = setting(128, "graphs per mini-batch")
+    lr: float | None = setting(None, "Adam learning rate (default: the method's)")
+    hidden_channels: int | None = method_option(
+        None, "encoder width (default: the method's, graphcl 32, mvgrl 512)")
+    augmentation: str = method_option(
+        "random2", "GraphCL's second view: random2, random3, random4, dnodes, pedges, "
+                   "subgraph, mask_nodes")
+    num_candidates: int = sampler_option(1000, "M: candidates per instance of the "
+                                               "proximity graph")
+    num_neighbors: int = sampler_option(100, "k: neighbours kept per instance")
+    restart_prob: float = sampler_option(0.2, "alpha: restart probability of the "
+                                              "random walk")
+    precision: str = setting("fp32", "fp32, or bf16: training steps under bfloat16 "
+                                     "autocast")
+    device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N")
+    data_root: str | None = setting(None, "dataset folder (default: $GRAPHSAMPLER_DATA "
+                                          "or ./datasets)")
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        spec = METHODS.get(self.method)
+        if spec is None:
+            raise ValueError(f"unknown method {self.method!r}; choose one of "
+                             f"{', '.join(METHODS)}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose one of "
+                             f"{', '.join(SAMPLERS)}")
+        loss = spec.losses[0] if self.loss is None else self.loss
+        if loss not in spec.losses:
+            raise ValueError(f"{self.method} takes the loss {', '.join(spec.losses)}, "
+                             f"got {loss!r}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        lr = spec.lr if self.lr is None else float(self.lr)
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        check_precision(self.precision)
+        object.__setattr__(self, "loss", loss)
+        object.__setattr__(self, "lr", lr)
+        if self.hidden_channels is None and "hidden_channels" in keyword_defaults(spec.model):
+            object.__setattr__(self, "hidden_channels",
+                               keyword_defaults(spec.model)["hidden_channels"])
+        _check_method(self.method, self.loss, tuple(self._options("method").items()))
+        self.build_sampler(_PROBE_ITEMS)
+
+    def _options(self, owner: str) -> dict[str, Any]:
+        cls = METHODS[self.method].model if owner == "method" else SAMPLERS[self.sampler]
+        accepted = keyword_defaults(cls)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata["owner"] == owner and f.name in accepted
+                and getattr(self, f.name) is not None}
+
+    def build_method(self, num_features: int) -> ContrastiveMethod:
+        r"""The method's model for graphs with ``num_features`` node features."""
+        return _make_method(self.method, self.loss, self._options("method"), num_features)
+
+    def build_sampler(self, num_items: int) -> UniformBatchSampler:
+        r"""The batch sampler for a dataset of ``num_items`` graphs."""
+        return SAMPLERS[self.sampler](num_items, self.batch_size, seed=self.seed,
+                                      **self._options("sampler"))
+
+    def settings(self) -> dict[str, Any]:
+        r"""The settings that apply to this run's method and sampler (a GraphCL option
+        such as ``augmentation`` is left out of an MVGRL run), resolved: what a record
+        stores."""
+        applies = {**self._options("method"), **self._options("sampler")}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata["owner"] == "run" or f.name in applies}
+
+    def key(self) -> tuple:
+        r"""What identifies the run in a results file (:meth:`settings` less
+        :data:`PLACE`)."""
+        return tuple((k, v) for k, v in self.settings().items() if k not in PLACE)
+
+    def describe(self) -> str:
+        r"""A one-line name, e.g. ``graphcl/infonce MUTAG proximity seed 0``."""
+        return f"{self.method}/{self.loss} {self.dataset} {self.sampler} seed {self.seed}"
+
+    @classmethod
+    def from_record(cls, config: dict[str, Any]) -> "RunConfig":
+        r"""The config of a record's ``config`` (keys this version lacks are dropped,
+        new ones take their defaults)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in config.items() if k in names})
+
+
+def _make_method(method: str, loss: str, options: dict[str, Any],
+                 num_features: int) -> ContrastiveMethod:
+    model = METHODS[method].model
+    if "loss" in keyword_defaults(model):
+        options = {"loss": loss, **options}
+    try:
+        return model(num_features, **options)
+    except TypeError as err:
+        raise ValueError(f"{method}: {err}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _check_method(method: str, loss: str, options: tuple[tuple[str, Any], ...]) -> None:
+    _make_method(method, loss, dict(options), 1)  # a suite builds each variant once
+
+
+def _check_types(config: RunConfig) -> None:
+    hints = typing.get_type_hints(RunConfig)
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        kinds = tuple(k for k in typing.get_args(hints[f.name]) or (hints[f.name],))
+        if value is None and type(None) in kinds:
+            continue
+        ok = (int, float) if float in kinds else tuple(k for k in kinds if k is not type(None))
+        if isinstance(value, bool) or not isinstance(value, ok):
+            name = " or ".join(k.__name__ for k in kinds if k is not type(None))
+            raise ValueError(f"{f.name} must be {name}, got {value!r}")
+
+
+__all__ = ["IDENTITY", "PLACE", "RunConfig", "method_option", "sampler_option", "setting"]

@@ -1,0 +1,79 @@
+r"""The registries of methods and samplers, by the names runs, the CLI and suites use.
+
+A method declares everything a run needs in its :class:`MethodSpec` line: the model
+class, its losses, its default learning rate, its evaluation kernel and the dataset
+preparation it trains on. Adding a method is one new file (the model, a
+:class:`~graphsampler.methods.ContrastiveMethod`) plus one line here; its constructor's
+keyword arguments that :class:`~graphsampler.bench.RunConfig` also has (``loss``,
+``hidden_channels``, ``augmentation``, ...) are passed to it.
+
+Example:
+    >>> METHODS["mvgrl"].lr, METHODS["mvgrl"].eval_kernel
+    (0.001, 'linear')
+"""
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from torch.utils.data import Dataset
+
+from graphsampler.bench.prepare import load_graphcl_dataset, load_mvgrl_dataset
+from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.methods.graphcl import LOSSES as GRAPHCL_LOSSES
+from graphsampler.methods.graphcl import GraphCL
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers.batch import (
+    KNNBatchSampler,
+    ProximityBatchSampler,
+    UniformBatchSampler,
+)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    r"""What a run needs to know about a method.
+
+    Attributes:
+        model: The model class, built as ``model(num_features, **options)``.
+        losses: The loss names the method trains with; the first is the default.
+        lr: The Adam learning rate of the method's reference code.
+        eval_kernel: The SVM of its evaluation protocol, ``"rbf"`` or ``"linear"``.
+        prepare: ``prepare(name, root) -> dataset``: the dataset with the node features
+            (and views) the method trains on (:mod:`graphsampler.bench.prepare`).
+    """
+    model: type[ContrastiveMethod]
+    losses: tuple[str, ...]
+    lr: float
+    eval_kernel: Literal["rbf", "linear"]
+    prepare: Callable[[str, str | os.PathLike | None], Dataset]
+
+
+#: The methods, by name.
+METHODS: dict[str, MethodSpec] = {
+    "graphcl": MethodSpec(GraphCL, tuple(GRAPHCL_LOSSES), 0.01, "rbf", load_graphcl_dataset),
+    "mvgrl": MethodSpec(MVGRL, ("jsd",), 0.001, "linear", load_mvgrl_dataset),
+}
+
+#: The batch samplers, by name; built as ``cls(num_items, batch_size, seed=..., **options)``.
+SAMPLERS: dict[str, type[UniformBatchSampler]] = {
+    "uniform": UniformBatchSampler,
+    "knn": KNNBatchSampler,
+    "proximity": ProximityBatchSampler,
+}
+
+
+def keyword_defaults(cls: type) -> dict[str, object]:
+    r"""The keyword arguments of ``cls``'s constructor, with their defaults.
+
+    Example:
+        >>> keyword_defaults(MVGRL)["hidden_channels"]
+        512
+    """
+    return {name: p.default for name, p in inspect.signature(cls).parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+__all__ = ["METHODS", "SAMPLERS", "MethodSpec", "keyword_defaults"]

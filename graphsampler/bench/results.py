@@ -1,0 +1,86 @@
+r"""Results files: one JSON record per run, one line each (``results.jsonl``), appended
+so that a kill loses at most the line being written."""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from graphsampler.bench.config import RunConfig
+
+RESULTS_FILE = "results.jsonl"
+_RECORD_KEYS = ("method", "loss", "dataset", "sampler", "seed", "accuracy_mean", "config")
+
+
+def append_record(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
+    r"""Appends ``record`` as one JSON line and forces it to disk (flush + fsync).
+
+    A last line cut short by a kill is closed with a newline first, so that the new
+    record stays a line of its own.
+
+    Example:
+        >>> append_record("runs/quick/results.jsonl", record)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = b""
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as tail:
+            tail.seek(-1, os.SEEK_END)
+            prefix = b"" if tail.read(1) == b"\n" else b"\n"
+    with path.open("ab") as fh:
+        fh.write(prefix + json.dumps(record).encode() + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    r"""The records of a ``results.jsonl``, skipping (with a warning) every line that is
+    not a complete record, such as a last line cut short by a kill.
+
+    Args:
+        path (str or os.PathLike): The JSONL file.
+
+    Returns:
+        list[dict]: The records, in file order.
+
+    Example:
+        >>> records = read_results("runs/quick/results.jsonl")
+    """
+    records = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                record_key(record)
+            except (ValueError, TypeError, KeyError) as err:
+                warnings.warn(f"{path}:{number}: skipped a line that is not a complete run "
+                              f"record ({type(err).__name__}: {err}); a run killed while "
+                              f"writing leaves one, and the next bench redoes that run",
+                              RuntimeWarning, stacklevel=2)
+                continue
+            records.append(record)
+    return records
+
+
+def record_key(record: dict[str, Any]) -> tuple:
+    r"""The :meth:`RunConfig.key` of a record.
+
+    Raises:
+        KeyError: A key of a record is missing. ValueError, TypeError: not a record.
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"a record is a JSON object, got {type(record).__name__}")
+    missing = [k for k in _RECORD_KEYS if k not in record]
+    if missing:
+        raise KeyError(f"missing {', '.join(missing)}")
+    if not isinstance(record["config"], dict):
+        raise TypeError(f"config is a JSON object, got {type(record['config']).__name__}")
+    return RunConfig.from_record(record["config"]).key()
+
+
+__all__ = ["RESULTS_FILE", "append_record", "read_results", "record_key"]
