@@ -21,7 +21,7 @@ from graphsampler.callbacks import Callback
 from graphsampler.distributed import is_main_process
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
-from graphsampler.samplers.batch import UniformBatchSampler
+from graphsampler.samplers import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
 
 
@@ -85,7 +85,7 @@ def _save_atomic(obj: Any, path: Path) -> None:
 def train(
     method: ContrastiveMethod,
     dataset: Dataset,
-    sampler: UniformBatchSampler,
+    sampler: BaseBatchSampler,
     *,
     epochs: int = 20,
     lr: float = 0.01,
@@ -116,7 +116,7 @@ def train(
         method (ContrastiveMethod): The model and its training step.
         dataset (Dataset): An :class:`~graphsampler.data.IndexedDataset` (graphs that
             carry ``sample_idx``) of ``sampler.num_items`` graphs.
-        sampler (UniformBatchSampler): Any batch sampler of :mod:`graphsampler.samplers`
+        sampler (BaseBatchSampler): Any batch sampler of :mod:`graphsampler.samplers`
             (not wrapped: under :mod:`torch.distributed` :func:`train` wraps it).
         epochs (int): Epochs to train. (default: :obj:`20`)
         lr (float): Adam learning rate. (default: :obj:`0.01`)

@@ -20,7 +20,7 @@ from typing import Any
 from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.precision import check_precision
-from graphsampler.samplers.batch import UniformBatchSampler
+from graphsampler.samplers import BaseBatchSampler
 
 #: Settings that say where a run computes and reads, not what it computes.
 PLACE = ("device", "data_root")
@@ -125,7 +125,7 @@ class RunConfig:
         r"""The method's model for graphs with ``num_features`` node features."""
         return _make_method(self.method, self.loss, self._options("method"), num_features)
 
-    def build_sampler(self, num_items: int) -> UniformBatchSampler:
+    def build_sampler(self, num_items: int) -> BaseBatchSampler:
         r"""The batch sampler for a dataset of ``num_items`` graphs."""
         return SAMPLERS[self.sampler](num_items, self.batch_size, seed=self.seed,
                                       **self._options("sampler"))

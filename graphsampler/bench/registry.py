@@ -25,7 +25,8 @@ from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.methods.graphcl import LOSSES as GRAPHCL_LOSSES
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers.batch import (
+from graphsampler.samplers import (
+    BaseBatchSampler,
     KNNBatchSampler,
     ProximityBatchSampler,
     UniformBatchSampler,
@@ -58,7 +59,7 @@ METHODS: dict[str, MethodSpec] = {
 }
 
 #: The batch samplers, by name; built as ``cls(num_items, batch_size, seed=..., **options)``.
-SAMPLERS: dict[str, type[UniformBatchSampler]] = {
+SAMPLERS: dict[str, type[BaseBatchSampler]] = {
     "uniform": UniformBatchSampler,
     "knn": KNNBatchSampler,
     "proximity": ProximityBatchSampler,
