@@ -24,30 +24,18 @@ import argparse
 import ctypes
 import gc
 import json
-import multiprocessing as mp
 import sys
-from pathlib import Path
 
 import torch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.experiment import device_name, git_commit
 from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import train
 
-from _results import write_results
+from _helpers import MIB, RESULTS, provenance, rss_bytes, run_in_child, write_results
 
 BATCH_SIZE, LR = 128, 0.001
-MIB = 2**20
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024 / MIB
-    raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
 
 
 class RSSSampler(UniformBatchSampler):
@@ -61,9 +49,9 @@ class RSSSampler(UniformBatchSampler):
 
     def record(self) -> None:
         gc.collect()
-        self.rss.append(rss_mib())
+        self.rss.append(rss_bytes() / MIB)
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-        self.rss_trimmed.append(rss_mib())
+        self.rss_trimmed.append(rss_bytes() / MIB)
 
     def set_epoch(self, epoch: int) -> None:
         if epoch > 0:
@@ -71,31 +59,21 @@ class RSSSampler(UniformBatchSampler):
         super().set_epoch(epoch)
 
 
-def _child(name: str, precision: str, epochs: int, queue: mp.Queue) -> None:
+def measure(name: str, precision: str, epochs: int) -> dict:
+    r"""Trains MVGRL for ``epochs`` epochs in ``precision`` and returns the RSS after every
+    epoch; run in a child process (:func:`run_in_child`)."""
     torch.set_num_threads(1)
     dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
     torch.manual_seed(0)
     sampler = RSSSampler(len(dataset), BATCH_SIZE, seed=0)
-    start = rss_mib()
+    start = rss_bytes() / MIB
     result = train(MVGRL(dataset.num_features), dataset, sampler, epochs=epochs, lr=LR,
                    device="cpu", progress=False, precision=precision)
     sampler.record()
-    queue.put({"precision": precision, "rss_before_training_mib": start,
-               "rss_after_epoch_mib": sampler.rss,
-               "rss_after_epoch_trimmed_mib": sampler.rss_trimmed,
-               "epoch_seconds": [h["seconds"] for h in result.history]})
-
-
-def run_child(name: str, precision: str, epochs: int) -> dict:
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(name, precision, epochs, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    if proc.exitcode != 0:
-        raise RuntimeError(f"the {precision} child failed (exit {proc.exitcode})")
-    return out
+    return {"precision": precision, "rss_before_training_mib": start,
+            "rss_after_epoch_mib": sampler.rss,
+            "rss_after_epoch_trimmed_mib": sampler.rss_trimmed,
+            "epoch_seconds": [h["seconds"] for h in result.history]}
 
 
 def plateau_epoch(trimmed: list[float], tolerance_mib: float) -> int | None:
@@ -138,16 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--tolerance", type=float, default=5.0,
                         help="MiB per epoch below which the RSS counts as flat")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     if args.quick:
         args.dataset, args.epochs = "MUTAG", 3
     torch.set_num_threads(1)
     result = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": BATCH_SIZE,
-              "lr": LR, "tolerance_mib": args.tolerance, "device": device_name("cpu"),
-              "commit": git_commit(), "torch": torch.__version__, "runs": []}
+              "lr": LR, "tolerance_mib": args.tolerance, **provenance("cpu"), "runs": []}
     for precision in ("fp32", "bf16"):
-        run = run_child(args.dataset, precision, args.epochs)
+        run = run_in_child(measure, args.dataset, precision, args.epochs)
         run["plateau_epoch"] = plateau_epoch(run["rss_after_epoch_trimmed_mib"],
                                              args.tolerance)
         result["runs"].append(run)

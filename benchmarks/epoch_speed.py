@@ -1,6 +1,7 @@
 r"""GraphCL epoch time: the proximity sampler's overhead over uniform batches, our
 batched augmentations against a per-graph loop as the original GraphCL code runs them,
-and our GIN message passing against PyG's gather/scatter ``GINConv``.
+and our GIN message passing against PyG's ``GINConv`` on an edge list and on a sparse
+adjacency.
 
 For each dataset: GraphCL (InfoNCE) trained by the project's training loop for
 ``1 + E`` epochs with the uniform sampler and with the proximity sampler (the first
@@ -11,38 +12,45 @@ ours on the collated batch against a reference that loops over graphs and edges 
 Python, as ``unsupervised_TU/aug.py`` does. Last, the GIN encoder's layers, forward and
 backward, on the same batches: ours (one CSR matrix per batch, a sparse product per
 layer, :class:`graphsampler.nn.adjacency.Adjacency`) against the same weights in PyG's
-``GINConv`` (a message per edge gathered and scattered), outputs checked equal.
+``GINConv`` two ways: on ``edge_index`` (a message per edge gathered and scattered) and
+on its fast path, a sparse adjacency ``adj_t`` (a ``torch.sparse_csr`` tensor built
+once per batch by :func:`torch_geometric.utils.to_torch_csr_tensor`, then one
+``torch.sparse.mm`` per layer); outputs checked equal before timing. The augmentation
+and GIN timings are CPU time (:func:`time.process_time`), so that other work on a
+shared machine counts less; run them on one thread (``--threads 1``) for compute time.
+The machine's load average is recorded with the results.
 
     python benchmarks/epoch_speed.py                   # IMDB-BINARY and COLLAB
     python benchmarks/epoch_speed.py --quick           # IMDB-BINARY only
     python benchmarks/epoch_speed.py --threads 1
 
 Needs the datasets (GRAPHSAMPLER_TU_MIRROR or a download). Writes
-benchmarks/results/epoch_speed.json and .md (or --out DIR).
+benchmarks/results/epoch_speed_{T}t.json and .md for T threads
+(``epoch_speed_quick.*`` with --quick; or --out DIR).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINConv
+from torch_geometric.utils import to_torch_csr_tensor
 
 from graphsampler.augment import graphcl_augmentation
 from graphsampler.data import IndexedDataset, load_tu
-from graphsampler.experiment import device_name, git_commit
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.nn.gin import GINEncoder
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 from graphsampler.train import train
 
-from _results import write_results
+from _helpers import RESULTS, provenance, write_results
 
 
 
@@ -88,32 +96,52 @@ def reference_random2(graphs: list[Data], rng: np.random.Generator) -> Batch:
 def pyg_node_embeddings(encoder: GINEncoder, x: torch.Tensor,
                         edge_index: torch.Tensor) -> torch.Tensor:
     """The encoder's layers with PyG's GINConv (gather/scatter) around the same MLPs."""
+    return _pyg_layers(encoder, x, edge_index)
+
+
+def pyg_sparse_node_embeddings(encoder: GINEncoder, x: torch.Tensor,
+                               edge_index: torch.Tensor) -> torch.Tensor:
+    """The same on PyG's fast path: a CSR ``adj_t`` (row = target) built once for all
+    layers, one sparse product per layer. Built from an edge list without weights, the
+    matrix is binary (a repeated edge counts once): the same graph for TU datasets,
+    which have no repeated edges, as the check before timing confirms."""
+    adj_t = to_torch_csr_tensor(edge_index.flip(0), size=(x.size(0), x.size(0)))
+    return _pyg_layers(encoder, x, adj_t)
+
+
+def _pyg_layers(encoder: GINEncoder, x: torch.Tensor, adjacency) -> torch.Tensor:
     layers, h = [], x
     for conv, norm in zip(encoder.pyg_convs, encoder.norms):
-        h = norm(conv(h, edge_index).relu())
+        h = norm(conv(h, adjacency).relu())
         layers.append(h)
     return torch.cat(layers, dim=1)
 
 
-def message_passing_seconds(batches: list[Batch], reps: int = 3) -> tuple[float, float]:
-    """Forward + backward of GraphCL's GIN over ``batches``: (ours, PyG GINConv)."""
+GIN_VARIANTS = {"ours": GINEncoder.node_embeddings, "pyg": pyg_node_embeddings,
+                "pyg_sparse": pyg_sparse_node_embeddings}
+
+
+def message_passing_seconds(batches: list[Batch], reps: int = 3) -> dict[str, float]:
+    """CPU seconds of forward + backward of GraphCL's GIN over ``batches``, per variant
+    of :obj:`GIN_VARIANTS` (ours, PyG GINConv on edge_index, on a sparse adj_t)."""
     torch.manual_seed(0)
     encoder = GINEncoder(batches[0].num_features)
     # GINConv's constructor re-initialises the MLP it wraps: wrap before comparing.
     encoder.pyg_convs = torch.nn.ModuleList(GINConv(conv.nn) for conv in encoder.convs)
-    for b in batches:  # same computation, before timing either
-        torch.testing.assert_close(encoder.node_embeddings(b.x, b.edge_index),
-                                   pyg_node_embeddings(encoder, b.x, b.edge_index),
-                                   rtol=1e-4, atol=1e-4)
+    for b in batches:  # same computation, before timing any
+        ours = encoder.node_embeddings(b.x, b.edge_index)
+        for embed in (pyg_node_embeddings, pyg_sparse_node_embeddings):
+            torch.testing.assert_close(embed(encoder, b.x, b.edge_index), ours,
+                                       rtol=1e-4, atol=1e-4)
 
     def timed(embed) -> float:
-        tic = time.perf_counter()
+        tic = time.process_time()
         for _ in range(reps):
             for b in batches:
                 embed(encoder, b.x, b.edge_index).sum().backward()
-        return (time.perf_counter() - tic) / reps
+        return (time.process_time() - tic) / reps
 
-    return timed(GINEncoder.node_embeddings), timed(pyg_node_embeddings)
+    return {name: timed(embed) for name, embed in GIN_VARIANTS.items()}
 
 
 def epoch_times(dataset, sampler, seed: int, epochs: int) -> tuple[list[float], float, float]:
@@ -158,18 +186,20 @@ def bench_dataset(name: str, epochs: int, aug_batches: int) -> dict:
     order = torch.randperm(n, generator=gen)[: aug_batches * 128].split(128)
     lists = [[dataset.dataset[int(i)] for i in idx] for idx in order]
     batches = [Batch.from_data_list(g) for g in lists]
-    tic = time.perf_counter()
+    tic = time.process_time()
     for b in batches:
         aug(b, gen)
-    ours = time.perf_counter() - tic
-    tic = time.perf_counter()
+    ours = time.process_time() - tic
+    tic = time.process_time()
     for g in lists:
         reference_random2(g, rng)
-    ref = time.perf_counter() - tic
+    ref = time.process_time() - tic
     row.update(aug_batches=len(batches), aug_ours_seconds=ours, aug_reference_seconds=ref,
                aug_speedup=ref / ours)
-    ours, pyg = message_passing_seconds(batches)
-    row.update(gin_ours_seconds=ours, gin_pyg_seconds=pyg, gin_speedup=pyg / ours)
+    gin = message_passing_seconds(batches)
+    row.update({f"gin_{name}_seconds": seconds for name, seconds in gin.items()})
+    row.update(gin_speedup=gin["pyg"] / gin["ours"],
+               gin_sparse_speedup=gin["pyg_sparse"] / gin["ours"])
     return row
 
 
@@ -180,26 +210,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10, help="timed epochs per sampler")
     parser.add_argument("--aug-batches", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     names = ["IMDB-BINARY"] if args.quick else args.datasets.split(",")
     epochs = 2 if args.quick else args.epochs
-    result = {"device": device_name("cpu"), "threads": torch.get_num_threads(),
-              "commit": git_commit(), "torch": torch.__version__, "rows": []}
+    result = {**provenance("cpu"), "rows": []}
     for name in names:
         row = bench_dataset(name, epochs, args.aug_batches)
         result["rows"].append(row)
         print(json.dumps(row), flush=True)
+    result["load_average_1min_end"] = os.getloadavg()[0]
     stem = "epoch_speed_quick" if args.quick else f"epoch_speed_{result['threads']}t"
     lines = [f"# GraphCL epoch speed ({result['device']}, {result['threads']} threads, "
              f"commit {result['commit'][:12]})", "",
              "| dataset | uniform epoch (s) | proximity epoch (s) | overhead ratio | "
              "proximity coverage | sampler alone: uniform / proximity (s) | cost ratio | "
              "random2: ours (s) | per-graph loop (s) | speed-up | "
-             "GIN fwd+bwd: ours (s) | PyG GINConv (s) | speed-up |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "GIN fwd+bwd: ours (s) | PyG GINConv, edge_index (s) | speed-up | "
+             "PyG GINConv, sparse adj_t (s) | speed-up |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['dataset']} | {r['uniform_epoch_seconds']:.2f} | "
                      f"{r['proximity_epoch_seconds']:.2f} | {r['sampler_overhead_ratio']:.3f} | "
@@ -207,9 +238,14 @@ def main(argv: list[str] | None = None) -> int:
                      f"{r['proximity_sampler_seconds']:.4f} | {r['sampler_cost_ratio']:.3f} | "
                      f"{r['aug_ours_seconds']:.3f} | {r['aug_reference_seconds']:.2f} | "
                      f"{r['aug_speedup']:.0f}x | {r['gin_ours_seconds']:.3f} | "
-                     f"{r['gin_pyg_seconds']:.3f} | {r['gin_speedup']:.1f}x |")
+                     f"{r['gin_pyg_seconds']:.3f} | {r['gin_speedup']:.1f}x | "
+                     f"{r['gin_pyg_sparse_seconds']:.3f} | {r['gin_sparse_speedup']:.1f}x |")
     lines += ["", f"Augmentation and GIN layers timed on {result['rows'][0]['aug_batches']} "
-              "batches of 128 graphs; epochs after a first (uniform, bank-filling) epoch. "
+              "batches of 128 graphs, in CPU seconds (GIN: mean of 3 passes; speed-up: "
+              "PyG / ours); epochs (wall seconds) after a first (uniform, bank-filling) "
+              f"epoch. Load average (1 min) at the start / end: "
+              f"{result['load_average_1min']:.2f} / {result['load_average_1min_end']:.2f} "
+              f"on {os.cpu_count()} CPUs. "
               "Coverage: the fraction of the dataset a proximity epoch's batches hold (the "
               "walks repeat instances, as the published algorithm's do; uniform: 100%). "
               "Overhead ratio: mean proximity epoch / mean uniform epoch, which also counts "

@@ -26,19 +26,17 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from torch_geometric.data import Batch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.experiment import device_name, git_commit
 from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
 from graphsampler.samplers import UniformBatchSampler
 
-from _results import write_results
-from mvgrl_speed import (  # the padded model and loss, and the quoted original figures
+from _helpers import RESULTS, provenance, write_results
+from _mvgrl_baselines import (  # the padded model and loss, and the quoted original figures
     BATCH_SIZE,
     QUOTED_EPOCH_SECONDS,
     PaddedMVGRL,
@@ -112,12 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default="MUTAG,IMDB-BINARY")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"device": device_name("cpu"), "threads": torch.get_num_threads(),
-              "commit": git_commit(), "torch": torch.__version__, "repeats": args.repeats,
-              "datasets": []}
+    result = {**provenance("cpu"), "repeats": args.repeats, "datasets": []}
     for name in ["MUTAG"] if args.quick else args.datasets.split(","):
         row = epoch_flops(name)
         rows = round(row["mean_batch_nodes"])

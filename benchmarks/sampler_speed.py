@@ -20,20 +20,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from graphsampler.experiment import device_name, git_commit
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 
-from _results import write_results
+from _helpers import (
+    MIB,
+    RESULTS,
+    peak_bytes,
+    provenance,
+    reset_peak,
+    rss_bytes,
+    run_in_child,
+    write_results,
+)
 
 D, M, K, B, ALPHA = 128, 1000, 100, 256, 0.2
 
@@ -95,40 +101,28 @@ def clustered(n: int, clusters: int, noise: float, seed: int):
     return centers[labels] + noise * torch.randn(n, D, generator=gen), labels
 
 
-def _child_peak(n: int, queue: mp.Queue) -> None:
-    def rss(field: str) -> int:
-        for line in open("/proc/self/status"):
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-        return 0
+def build_peak_memory(n: int) -> dict:
+    r"""Time and peak memory of the graph build, then of the whole sampler, on ``n``
+    random embeddings; run in a child process (:func:`run_in_child`)."""
     from graphsampler.samplers import build_proximity_graph
     emb = torch.randn(n, D)
-    before = rss("VmRSS:")
+    before = rss_bytes()
     tic = time.perf_counter()
     table = build_proximity_graph(emb, K, M)
     out = {"seconds": time.perf_counter() - tic,
-           "peak_above_inputs_mib": (rss("VmHWM:") - before) / 2**20,
-           "embeddings_mib": emb.numel() * 4 / 2**20,
-           "table_mib": table.numel() * table.element_size() / 2**20}
+           "peak_above_inputs_mib": (peak_bytes() - before) / MIB,
+           "embeddings_mib": emb.numel() * 4 / MIB,
+           "table_mib": table.numel() * table.element_size() / MIB}
     del table
     # The whole sampler: bank copy, graph build and one epoch of walks, peak reset first.
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-    before = rss("VmRSS:")
+    if not reset_peak():
+        raise RuntimeError("cannot reset the peak RSS (/proc/self/clear_refs)")
+    before = rss_bytes()
     tic = time.perf_counter()
     batches, _ = ours_epoch(emb, seed=0)
     out.update(epoch_seconds=time.perf_counter() - tic,
-               epoch_peak_above_inputs_mib=(rss("VmHWM:") - before) / 2**20,
+               epoch_peak_above_inputs_mib=(peak_bytes() - before) / MIB,
                epoch_batches=len(batches))
-    queue.put(out)
-
-
-def build_peak_memory(n: int) -> dict:
-    queue: mp.Queue = mp.get_context("spawn").Queue()
-    proc = mp.get_context("spawn").Process(target=_child_peak, args=(n, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
     return out
 
 
@@ -138,12 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None, help="comma-separated N (default 5000,100000)")
     parser.add_argument("--no-reference", action="store_true", help="skip the slow reference")
     parser.add_argument("--hardness-seeds", type=int, default=3)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     sizes = [5000] if args.quick else [int(s) for s in (args.sizes or "5000,100000").split(",")]
     torch.manual_seed(0)
-    result: dict = {"device": device_name("cpu"), "threads": torch.get_num_threads(),
-                    "commit": git_commit(), "torch": torch.__version__,
+    result: dict = {**provenance("cpu"),
                     "settings": {"d": D, "M": M, "k": K, "B": B, "alpha": ALPHA},
                     "speed": [], "memory": [], "hardness": {}}
 
@@ -163,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                        speedup=ref / ours)
         result["speed"].append(row)
         print(json.dumps(row), flush=True)
-        mem = {"N": n, **build_peak_memory(n)}
+        mem = {"N": n, **run_in_child(build_peak_memory, n)}
         result["memory"].append(mem)
         print(json.dumps(mem), flush=True)
 

@@ -1,0 +1,69 @@
+import json
+import operator
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # the scripts import their helpers this way
+
+import _helpers  # noqa: E402
+
+
+def test_write_results_writes_json_then_table(tmp_path, capsys):
+    result = {"rows": [{"dataset": "MUTAG", "seconds": 0.5}], "commit": "abc"}
+    _helpers.write_results(tmp_path / "new", "speed", result, ["# title", "", "| a |"])
+    assert json.loads((tmp_path / "new" / "speed.json").read_text()) == result
+    assert (tmp_path / "new" / "speed.md").read_text() == "# title\n\n| a |\n"
+    assert capsys.readouterr().out == "# title\n\n| a |\n"
+
+
+def test_provenance_names_device_threads_commit_and_load():
+    record = _helpers.provenance("cpu")
+    assert record["threads"] == torch.get_num_threads() == 1  # conftest pins one thread
+    assert record["device"].startswith("cpu") and record["torch"] == torch.__version__
+    assert record["load_average_1min"] == pytest.approx(os.getloadavg()[0], abs=5.0)
+    assert isinstance(record["commit"], str) and record["commit"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux only")
+def test_memory_readers_see_an_allocation():
+    before = _helpers.rss_bytes()
+    block = np.ones(64 * _helpers.MIB, dtype=np.uint8)  # 64 MiB, touched
+    grown = _helpers.rss_bytes() - before
+    assert 60 * _helpers.MIB < grown < 80 * _helpers.MIB
+    assert _helpers.peak_bytes() >= _helpers.rss_bytes()
+    del block
+    if _helpers.reset_peak():
+        assert _helpers.peak_bytes() <= _helpers.rss_bytes() + 8 * _helpers.MIB
+
+
+def test_run_in_child_returns_the_result_or_says_it_failed():
+    child_pid = _helpers.run_in_child(os.getpid)
+    assert isinstance(child_pid, int) and child_pid != os.getpid()
+    assert _helpers.run_in_child(operator.add, 2, 3) == 5
+    with pytest.raises(RuntimeError, match=r"^the child process running truediv failed "
+                                           r"\(exit 1\)$"):
+        _helpers.run_in_child(operator.truediv, 1, 0, poll_seconds=0.5)
+
+
+def test_every_gin_variant_of_epoch_speed_computes_ours():
+    import epoch_speed
+
+    gen = torch.Generator().manual_seed(0)
+    graphs = []
+    for n in (4, 7, 5):
+        src = torch.randint(0, n, (2 * n,), generator=gen)
+        dst = torch.randint(0, n, (2 * n,), generator=gen)
+        # Directed, self-loops kept; repeated edges dropped: a sparse adj_t built from
+        # an edge list without weights is binary, as a TU graph's adjacency is.
+        graphs.append(Data(x=torch.randn(n, 3, generator=gen),
+                           edge_index=torch.unique(torch.stack([src, dst]), dim=1)))
+    seconds = epoch_speed.message_passing_seconds([Batch.from_data_list(graphs)], reps=1)
+    assert set(seconds) == {"ours", "pyg", "pyg_sparse"}  # equality asserted inside
+    assert all(value >= 0 for value in seconds.values())
