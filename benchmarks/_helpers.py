@@ -1,5 +1,6 @@
 r"""What every benchmark script shares: where its results go, the provenance it records,
-the memory it reads, and the child process it runs a measurement in.
+the memory it reads (also after every training epoch, as a callback), and the child
+process it runs a measurement in.
 
 Not part of the package: a benchmark measures the package from outside, so these
 helpers live beside the scripts, which import them as ``from _helpers import ...``
@@ -7,6 +8,8 @@ helpers live beside the scripts, which import them as ``from _helpers import ...
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -17,7 +20,8 @@ from typing import Any
 
 import torch
 
-from graphsampler.experiment import device_name, git_commit
+from graphsampler.bench.provenance import device_name, git_commit
+from graphsampler.callbacks import Callback
 
 MIB = 2**20
 RESULTS = Path(__file__).parent / "results"
@@ -79,6 +83,40 @@ def reset_peak() -> bool:
         return True
     except OSError:
         return False
+
+
+class EpochMemory(Callback):
+    r"""A training callback that adds this process's RSS after every epoch to the
+    epoch's history record, outside the epoch's timed seconds: ``rss_mib``, and with
+    ``trim`` the RSS after :func:`gc.collect` (before the first reading) and glibc's
+    ``malloc_trim(0)`` (``rss_trimmed_mib``: memory in use, free pages returned).
+
+    Args:
+        trim (bool, optional): Also read the trimmed RSS. (default: :obj:`False`)
+        reset_peak_after (int, optional): Reset the peak (:func:`reset_peak`) after
+            this epoch, so that :func:`peak_bytes` covers the epochs after it;
+            :attr:`peak_reset` says whether the kernel allowed it. (default: never)
+
+    Example:
+        >>> memory = EpochMemory(reset_peak_after=0)   # epoch 0 is a warm-up
+        >>> result = train(model, ds, sampler, epochs=4, callbacks=[memory])
+        >>> [h["rss_mib"] for h in result.history], memory.peak_reset
+    """
+
+    def __init__(self, trim: bool = False, reset_peak_after: int | None = None) -> None:
+        self.trim = trim
+        self.reset_peak_after = reset_peak_after
+        self.peak_reset = False
+
+    def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None:
+        if self.trim:
+            gc.collect()
+        record["rss_mib"] = rss_bytes() / MIB
+        if self.trim:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            record["rss_trimmed_mib"] = rss_bytes() / MIB
+        if epoch == self.reset_peak_after:
+            self.peak_reset = reset_peak()
 
 
 def _child_main(target: Callable[..., Any], args: tuple, results: mp.Queue) -> None:

@@ -21,8 +21,8 @@ from graphsampler.augment.diffusion import (
     _ppr_graphs,  # the computation alone, without add_diffusion's fingerprint and cache
     add_diffusion,
 )
+from graphsampler.bench.prepare import DIFFUSION_ALPHA, DIFFUSION_TOPK
 from graphsampler.data import load_tu
-from graphsampler.methods.mvgrl import DIFFUSION_ALPHA, DIFFUSION_TOPK
 
 from _helpers import MIB, peak_bytes, reset_peak, rss_bytes, run_in_child
 

@@ -21,42 +21,28 @@ benchmarks/results/bf16_memory.json and .md (``bf16_memory_quick.*`` with --quic
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import json
 import sys
 
 import torch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
+from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import train
 
-from _helpers import MIB, RESULTS, provenance, rss_bytes, run_in_child, write_results
+from _helpers import (
+    MIB,
+    RESULTS,
+    EpochMemory,
+    provenance,
+    rss_bytes,
+    run_in_child,
+    write_results,
+)
 
 BATCH_SIZE, LR = 128, 0.001
-
-
-class RSSSampler(UniformBatchSampler):
-    """The uniform sampler, noting the RSS at the start of every epoch after the first
-    (that is, after the previous epoch), as it is and after ``malloc_trim``."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.rss: list[float] = []
-        self.rss_trimmed: list[float] = []
-
-    def record(self) -> None:
-        gc.collect()
-        self.rss.append(rss_bytes() / MIB)
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        self.rss_trimmed.append(rss_bytes() / MIB)
-
-    def set_epoch(self, epoch: int) -> None:
-        if epoch > 0:
-            self.record()
-        super().set_epoch(epoch)
 
 
 def measure(name: str, precision: str, epochs: int) -> dict:
@@ -65,14 +51,14 @@ def measure(name: str, precision: str, epochs: int) -> dict:
     torch.set_num_threads(1)
     dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
     torch.manual_seed(0)
-    sampler = RSSSampler(len(dataset), BATCH_SIZE, seed=0)
+    sampler = UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0)
     start = rss_bytes() / MIB
     result = train(MVGRL(dataset.num_features), dataset, sampler, epochs=epochs, lr=LR,
-                   device="cpu", progress=False, precision=precision)
-    sampler.record()
+                   device="cpu", progress=False, precision=precision,
+                   callbacks=[EpochMemory(trim=True)])
     return {"precision": precision, "rss_before_training_mib": start,
-            "rss_after_epoch_mib": sampler.rss,
-            "rss_after_epoch_trimmed_mib": sampler.rss_trimmed,
+            "rss_after_epoch_mib": [h["rss_mib"] for h in result.history],
+            "rss_after_epoch_trimmed_mib": [h["rss_trimmed_mib"] for h in result.history],
             "epoch_seconds": [h["seconds"] for h in result.history]}
 
 

@@ -32,7 +32,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch_geometric.data import Batch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
+from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler
 
 from _helpers import RESULTS, provenance, write_results

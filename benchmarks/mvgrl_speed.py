@@ -74,19 +74,12 @@ import torch
 from torch_geometric.data import Batch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.methods.mvgrl import MVGRL, load_mvgrl_dataset
+from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import resolve_device, train
 
-from _helpers import (
-    MIB,
-    RESULTS,
-    peak_bytes,
-    provenance,
-    reset_peak,
-    rss_bytes,
-    write_results,
-)
+from _helpers import MIB, RESULTS, EpochMemory, peak_bytes, provenance, write_results
 from _mvgrl_baselines import (
     BATCH_SIZE,
     LR,
@@ -100,23 +93,6 @@ from _mvgrl_baselines import (
 )
 from _mvgrl_diffusion import bench_diffusion
 from _mvgrl_tables import markdown
-
-
-class RecordingSampler(UniformBatchSampler):
-    """The uniform sampler, noting the RSS at the start of every epoch (that is, after
-    the previous one) and resetting the peak after the warm-up epoch."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.rss_after_epoch: list[int] = []
-        self.peak_reset = False
-
-    def set_epoch(self, epoch: int) -> None:
-        if epoch > 0:
-            self.rss_after_epoch.append(rss_bytes())
-        if epoch == 1:
-            self.peak_reset = reset_peak()
-        super().set_epoch(epoch)
 
 
 def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,
@@ -142,18 +118,18 @@ def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,
 
 def timed_training(model: MVGRL, dataset, epochs: int, precision: str,
                    device: torch.device) -> dict:
-    sampler = RecordingSampler(len(dataset), BATCH_SIZE, seed=0)
-    result = train(model, dataset, sampler, epochs=1 + epochs, lr=LR, device=device,
-                   seed=0, progress=False, precision=precision)
-    sampler.rss_after_epoch.append(rss_bytes())
-    rss = [r / MIB for r in sampler.rss_after_epoch]
+    memory = EpochMemory(reset_peak_after=0)  # the peak of the timed epochs
+    result = train(model, dataset, UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0),
+                   epochs=1 + epochs, lr=LR, device=device, seed=0, progress=False,
+                   precision=precision, callbacks=[memory])
+    rss = [h["rss_mib"] for h in result.history]
     seconds = [h["seconds"] for h in result.history[1:]]
     return {"epoch_seconds": statistics.mean(seconds), "epochs": seconds,
             "warmup_seconds": result.history[0]["seconds"],
             "losses": [h["loss"] for h in result.history],
             "rss_after_epoch_mib": rss, "rss_first_mib": rss[0], "rss_last_mib": rss[-1],
             "rss_growth_mib": rss[-1] - rss[0],
-            "peak_timed_epochs_mib": peak_bytes() / MIB if sampler.peak_reset else None}
+            "peak_timed_epochs_mib": peak_bytes() / MIB if memory.peak_reset else None}
 
 
 def bench_epochs(name: str, epochs: int, padded_epochs: int, device: torch.device) -> dict:

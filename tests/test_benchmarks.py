@@ -67,3 +67,21 @@ def test_every_gin_variant_of_epoch_speed_computes_ours():
     seconds = epoch_speed.message_passing_seconds([Batch.from_data_list(graphs)], reps=1)
     assert set(seconds) == {"ours", "pyg", "pyg_sparse"}  # equality asserted inside
     assert all(value >= 0 for value in seconds.values())
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux only")
+def test_epoch_memory_adds_the_rss_to_each_epoch_record():
+    memory = _helpers.EpochMemory(trim=True, reset_peak_after=1)
+    records = [{"epoch": epoch} for epoch in range(3)]
+    for epoch, record in enumerate(records):
+        memory.on_epoch_end(epoch, record)
+        if epoch == 0:
+            assert not memory.peak_reset  # only after epoch 1
+    assert memory.peak_reset == _helpers.reset_peak()
+    now = _helpers.rss_bytes() / _helpers.MIB
+    for record in records:
+        assert set(record) == {"epoch", "rss_mib", "rss_trimmed_mib"}
+        assert abs(record["rss_mib"] - now) < 64 and record["rss_trimmed_mib"] <= record["rss_mib"] + 1
+    plain = {}
+    _helpers.EpochMemory().on_epoch_end(0, plain)
+    assert set(plain) == {"rss_mib"}
