@@ -89,6 +89,7 @@ def toy_dataset(name, root=None):
     return TinyDataset()
 
 
+@pytest.mark.slow
 def test_a_new_method_is_one_file_plus_one_registry_line(monkeypatch):
     monkeypatch.setitem(METHODS, "toy", MethodSpec(Toy, ("infonce",), 0.05, "linear",
                                                    toy_dataset))  # the registry line

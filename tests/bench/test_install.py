@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,12 @@ def test_bench_dry_run_from_a_wheel_outside_the_checkout(tmp_path):
     wheels, site, empty = tmp_path / "wheels", tmp_path / "site", tmp_path / "empty"
     empty.mkdir()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-w",
+    source = tmp_path / "source"  # a copy, so that the build leaves the checkout alone
+    shutil.copytree(REPO / "graphsampler", source / "graphsampler",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    subprocess.run([*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-w",
                     str(wheels)], check=True, cwd=tmp_path)
     wheel = next(wheels.glob("graphsampler-*.whl"))
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
