@@ -9,6 +9,8 @@ from graphsampler.precision import (
     training_autocast,
 )
 
+torch.set_num_threads(1)  # faster here than two threads contending for BLAS
+
 
 def test_check_precision():
     for precision in PRECISIONS:

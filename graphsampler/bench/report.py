@@ -58,7 +58,7 @@ def _accuracy_section(cells: Sequence[Cell]) -> list[str]:
         diff = paired_difference(cell, base) if base and cell.sampler != "uniform" else None
         paper_base = paper.get((cell.method, cell.loss, "uniform", cell.dataset))
         paper_diff = (ref[0] - paper_base[0] if ref and paper_base and cell.sampler != "uniform"
-                      and cell.paper_settings else None)
+                      else None)
         verdict = {True: "yes", False: "**no**", None: "–"}[cell.verdict]
         lines.append(
             f"| {cell.group} | {cell.dataset} | {cell.sampler} | {_pm(stat)} | {stat.n} "

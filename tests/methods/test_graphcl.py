@@ -5,6 +5,8 @@ from torch_geometric.data import Batch
 from synthetic import tiny_graphs
 from graphsampler.methods.graphcl import GraphCL
 
+torch.set_num_threads(1)  # faster here than two threads contending for BLAS
+
 
 def test_training_step_returns_loss_and_first_view_projections():
     torch.manual_seed(0)

@@ -6,6 +6,8 @@ from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.mvgrl import MVGRL
 from synthetic import tiny_graphs
 
+torch.set_num_threads(1)  # faster here than two threads contending for BLAS
+
 
 def with_diffusion(graphs):
     for g in graphs:
