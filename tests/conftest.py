@@ -2,8 +2,33 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Child processes the tests start (CLI runs, torchrun) inherit one thread too.
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """Every test on one torch thread and one BLAS thread: the tests' tensors are small,
+    and two threads spend more time contending than computing (tests/test_train.py:
+    34 s on two threads, 3 s on one). A test that needs more threads sets them itself."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
+    torch.set_num_threads(threads)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads a real dataset (through the ``tu_mirror`` fixture) is slow."""
+    for item in items:
+        if "tu_mirror" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
