@@ -9,22 +9,6 @@ from graphsampler.losses.jsd import local_global_jsd
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.nn.gcn import GCNEncoder, MLPShortcutHead
 
-_MOVED = ("DIFFUSION_ALPHA", "DIFFUSION_TOPK", "load_mvgrl_dataset")
-
-
-def __getattr__(name: str) -> object:
-    r"""The dataset preparation moved to :mod:`graphsampler.bench.prepare` (methods load
-    no data); its old names resolve here, with a warning, until the benchmarks move."""
-    if name in _MOVED:
-        import warnings
-
-        from graphsampler.bench import prepare
-        warnings.warn(f"graphsampler.methods.mvgrl.{name} moved to "
-                      f"graphsampler.bench.prepare.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(prepare, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 class MVGRL(ContrastiveMethod):
     r"""MVGRL: two GCN encoders, one over the adjacency and one over the PPR diffusion,
     trained by contrasting each view's node representations with the other view's graph
