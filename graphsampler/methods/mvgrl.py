@@ -9,6 +9,7 @@ from graphsampler.losses.jsd import local_global_jsd
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.nn.gcn import GCNEncoder, MLPShortcutHead
 
+
 class MVGRL(ContrastiveMethod):
     r"""MVGRL: two GCN encoders, one over the adjacency and one over the PPR diffusion,
     trained by contrasting each view's node representations with the other view's graph
