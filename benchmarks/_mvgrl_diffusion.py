@@ -15,12 +15,8 @@ import torch
 from scipy.linalg import fractional_matrix_power, inv
 from threadpoolctl import threadpool_limits
 
-from graphsampler.augment.diffusion import (
-    DEFAULT_EPS,
-    DEFAULT_MEMORY_BUDGET,
-    _ppr_graphs,  # the computation alone, without add_diffusion's fingerprint and cache
-    add_diffusion,
-)
+from graphsampler.augment.diffusion import add_diffusion
+from graphsampler.augment.ppr import ppr_diffusion_graphs
 from graphsampler.bench.prepare import DIFFUSION_ALPHA, DIFFUSION_TOPK
 from graphsampler.data import load_tu
 
@@ -94,9 +90,8 @@ def ours_diffusion(name: str, cache_dir: str, threads: int) -> dict:
     # (the fingerprint, the per-graph node counts, the cache file) left out.
     num_nodes = dataset.slices["x"].diff()
     tic = time.perf_counter()
-    _ppr_graphs(dataset._data.edge_index, dataset.slices["edge_index"], num_nodes,
-                DIFFUSION_ALPHA, "topk", DIFFUSION_TOPK, DEFAULT_EPS, DEFAULT_MEMORY_BUDGET,
-                progress=False)
+    ppr_diffusion_graphs(dataset._data.edge_index, dataset.slices["edge_index"], num_nodes,
+                         DIFFUSION_ALPHA, "topk", DIFFUSION_TOPK)
     compute_seconds = time.perf_counter() - tic
     files = os.listdir(cache_dir)
     assert len(files) == 1, f"expected one new cache file (computed, not loaded), got {files}"

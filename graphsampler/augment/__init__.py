@@ -5,6 +5,7 @@ from graphsampler.augment.diffusion import add_diffusion, ppr_diffusion
 from graphsampler.augment.drop_nodes import DropNodes
 from graphsampler.augment.mask_attributes import MaskAttributes
 from graphsampler.augment.perturb_edges import PerturbEdges
+from graphsampler.augment.ppr import ppr_diffusion_graphs
 from graphsampler.augment.random_choice import (
     GRAPHCL_AUGMENTATIONS,
     Identity,
@@ -24,5 +25,6 @@ __all__ = [
     "graphcl_augmentation",
     "GRAPHCL_AUGMENTATIONS",
     "ppr_diffusion",
+    "ppr_diffusion_graphs",
     "add_diffusion",
 ]

@@ -211,13 +211,13 @@ def test_subset_view_gets_the_diffusion_of_its_graphs():
 def test_cache_is_reused_and_rebuilt_when_parameters_or_graphs_change(
         tmp_path, monkeypatch):
     calls = []
-    compute = diffusion._ppr_graphs
+    compute = diffusion.ppr_diffusion_graphs
 
     def counting(*args, **kwargs):
         calls.append(1)
         return compute(*args, **kwargs)
 
-    monkeypatch.setattr(diffusion, "_ppr_graphs", counting)
+    monkeypatch.setattr(diffusion, "ppr_diffusion_graphs", counting)
     first = add_diffusion(synthetic_dataset(tmp_path), k=3, progress=False)
     cache_files = os.listdir(first.processed_dir)
     assert len(calls) == 1 and len(cache_files) == 1
