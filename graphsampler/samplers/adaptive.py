@@ -83,7 +83,8 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
         target_hardness (float): Target :math:`r^* \in (0, 1)`. (default: :obj:`0.3`)
         gain (float): Step :math:`\eta > 0` of :math:`\log M` per unit of error.
             (default: :obj:`2.0`)
-        num_candidates, num_neighbors, restart_prob, max_steps, drop_last, seed,
+        num_candidates, num_neighbors, restart_prob, restart_schedule, max_steps,
+            drop_last, seed,
             device, warmup_epochs, refresh_every, memory_budget, epoch, twin_threshold:
             As :class:`ProximityBatchSampler`; ``num_candidates`` is the starting
             :math:`M`.
@@ -97,6 +98,7 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
                  gain: float = 2.0, num_candidates: int | float = 1000,
                  num_neighbors: int | float = 100,
                  restart_prob: float | Callable[[int], float] = 0.2,
+                 restart_schedule: Literal["constant", "decay"] = "constant",
                  max_steps: int | None = None, drop_last: bool = False,
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
@@ -105,7 +107,7 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
                  twin_threshold: float | None = None) -> None:
         super().__init__(num_items, batch_size, num_candidates=num_candidates,
                          num_neighbors=num_neighbors, restart_prob=restart_prob,
-                         max_steps=max_steps, drop_last=drop_last, seed=seed, device=device,
+                         restart_schedule=restart_schedule, max_steps=max_steps, drop_last=drop_last, seed=seed, device=device,
                          warmup_epochs=warmup_epochs, refresh_every=refresh_every,
                          memory_budget=memory_budget, epoch=epoch,
                          twin_threshold=twin_threshold)

@@ -11,6 +11,7 @@ from graphsampler.samplers._checks import check_int, check_restart_prob, resolve
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
 from graphsampler.samplers.proximity import DEFAULT_MEMORY_BUDGET, build_proximity_graph
+from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
 
 
@@ -36,6 +37,9 @@ class ProximityBatchSampler(HardBatchSampler):
         restart_prob (float or callable): Restart probability :math:`\alpha \in [0, 1)`,
             or a function ``epoch -> alpha`` such as :class:`RestartDecay`.
             (default: :obj:`0.2`)
+        restart_schedule (str): ``"constant"``, or ``"decay"``: the published schedule
+            (:class:`RestartDecay`) starting at ``restart_prob``.
+            (default: :obj:`"constant"`)
         max_steps (int, optional): Step cap of a walk (default: :obj:`64 * B`; walks
             that stop finding new instances end earlier, see
             :func:`random_walk_with_restart`).
@@ -60,6 +64,7 @@ class ProximityBatchSampler(HardBatchSampler):
     def __init__(self, num_items: int, batch_size: int, *,
                  num_candidates: int | float = 1000, num_neighbors: int | float = 100,
                  restart_prob: float | Callable[[int], float] = 0.2,
+                 restart_schedule: Literal["constant", "decay"] = "constant",
                  max_steps: int | None = None, drop_last: bool = False,
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
@@ -82,8 +87,11 @@ class ProximityBatchSampler(HardBatchSampler):
                 f"num_neighbors ({k}) must be smaller than the number of instances "
                 f"({num_items})"
             )
+        if restart_schedule != "constant" and callable(restart_prob):
+            raise ValueError("restart_schedule applies to a number restart_prob; a "
+                             "callable restart_prob is a schedule already")
         if not callable(restart_prob):
-            check_restart_prob(restart_prob)
+            restart_prob = restart_schedule_named(restart_schedule, restart_prob)
         self.num_candidates = m
         self.num_neighbors = k
         self.restart_prob = restart_prob

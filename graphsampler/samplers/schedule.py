@@ -52,5 +52,5 @@ def restart_schedule(name: str, restart_prob: float) -> float | RestartDecay:
         return alpha
     if name == "decay":
         return RestartDecay(start=alpha, floor=min(alpha, RestartDecay.floor))
-    raise ValueError(f"restart schedule must be one of {', '.join(RESTART_SCHEDULES)}, "
+    raise ValueError(f"restart_schedule must be one of {', '.join(RESTART_SCHEDULES)}, "
                      f"got {name!r}")

@@ -193,7 +193,7 @@ def test_restart_decay_is_the_published_schedule():
                                     restart_prob=restart_schedule("decay", 0.2))
     assert sampler.restart_prob_at(0) == 0.2 and sampler.restart_prob_at(30) == 0.05
     assert restart_schedule("constant", 0.3) == 0.3
-    with pytest.raises(ValueError, match="restart schedule must be one of constant, decay"):
+    with pytest.raises(ValueError, match="restart_schedule must be one of constant, decay"):
         restart_schedule("linear", 0.2)
     with pytest.raises(ValueError, match=r"step must be a number in \[0, 1\)"):
         RestartDecay(step=-0.1)
@@ -263,3 +263,16 @@ def test_adaptive_errors():
                                           num_neighbors=8)
     with pytest.raises(ValueError, match="gain must be a positive number"):
         AdaptiveProximityBatchSampler(N, B, gain=0, num_candidates=64, num_neighbors=8)
+
+
+def test_restart_schedule_option():
+    sampler = ProximityBatchSampler(N, B, num_candidates=64, num_neighbors=8,
+                                    restart_prob=0.3, restart_schedule="decay")
+    assert sampler.restart_prob == RestartDecay(start=0.3)
+    assert [sampler.restart_prob_at(e) for e in (0, 1)] == pytest.approx([0.3, 0.28])
+    with pytest.raises(ValueError, match="restart_schedule applies to a number restart_prob"):
+        ProximityBatchSampler(N, B, num_candidates=64, num_neighbors=8,
+                              restart_prob=lambda e: 0.1, restart_schedule="decay")
+    with pytest.raises(ValueError, match="restart_schedule must be one of constant, decay"):
+        ProximityBatchSampler(N, B, num_candidates=64, num_neighbors=8,
+                              restart_schedule="cosine")
