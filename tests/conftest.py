@@ -25,10 +25,14 @@ def one_thread():
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that reads a real dataset (through the ``tu_mirror`` fixture) is slow."""
+    """A test that reads a real dataset (through the ``tu_mirror`` fixture) is slow; a
+    test marked ``cuda`` is skipped where there is no CUDA device."""
+    no_cuda = pytest.mark.skip(reason="needs a CUDA device")
     for item in items:
         if "tu_mirror" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("cuda") and not torch.cuda.is_available():
+            item.add_marker(no_cuda)
 
 
 @pytest.fixture

@@ -321,7 +321,6 @@ def test_mutag_full_diffusion_matches_reference(tmp_path, tu_mirror):
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     edge_index = random_graph(30, 0.2, seed=5)
     for budget in (diffusion.DEFAULT_MEMORY_BUDGET, TINY_BUDGET):

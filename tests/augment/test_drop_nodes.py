@@ -190,7 +190,6 @@ def test_rejects_bad_inputs():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_matches_reference_and_checks_generator_device():
     batch = id_batch().to("cuda")
     with pytest.raises(ValueError, match="the generator is on cpu but the batch is on cuda"):

@@ -101,7 +101,6 @@ def test_rejects_bad_arguments():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_masks_on_device():
     batch = feature_batch().to("cuda")
     for fill in ("gaussian", "mean", "zeros"):

@@ -109,7 +109,6 @@ def test_rejects_bad_ratio(ratio):
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_keeps_edge_counts():
     batch = edge_id_batch().to("cuda")
     view = PerturbEdges(0.3)(batch, torch.Generator(device="cuda").manual_seed(0))

@@ -135,7 +135,6 @@ def test_random4_without_features_says_what_to_do():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_random4_runs_on_device():
     batch = ring_batch(200).to("cuda")
     view = graphcl_augmentation("random4")(batch, torch.Generator(device="cuda").manual_seed(0))

@@ -156,7 +156,6 @@ def test_rejects_bad_step_budget(max_steps):
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_views_have_the_target_size():
     torch.manual_seed(0)
     graphs = [connected_graph(n) for n in (3, 10, 25, 60)]

@@ -256,7 +256,6 @@ def test_argument_type_errors():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     batch = mvgrl_batch(seed=9)
     encoder = GCNEncoder(5, 8, 2, normalize=False)

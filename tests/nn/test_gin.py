@@ -219,7 +219,6 @@ def test_other_errors():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_matches_cpu():
     batch = toy_batch()
     encoder = trained_norms(GINEncoder(4)).eval()
