@@ -5,8 +5,8 @@ GraphCL (``unsupervised_TU/evaluate_embedding.py``, ``svc_classify``) and MVGRL
 10-fold stratified outer CV (shuffled), and inside each outer fold a
 ``GridSearchCV(..., {"C": [1e-3, ..., 1e3]}, cv=5, scoring="accuracy")`` on the training
 part, refit with the best :math:`C`, accuracy on the held-out fold. Neither scales or
-centres the embeddings. :func:`svm_cv` runs that protocol with the same results as
-scikit-learn's ``GridSearchCV`` (same splits, same tie-breaking), only faster:
+centres the embeddings. :func:`svm_cv` runs that protocol with the splits and the
+tie-breaking of scikit-learn's ``GridSearchCV``, only faster:
 
 * ``"rbf"`` (GraphCL: ``SVC()``, i.e. RBF with ``gamma="scale"``): the squared distances
   of all :math:`N` rows are computed once; each split turns them into its RBF kernel
@@ -14,14 +14,24 @@ scikit-learn's ``GridSearchCV`` (same splits, same tie-breaking), only faster:
   ``gamma="scale"`` computes it on that split's training rows, and fits
   ``SVC(kernel="precomputed")`` for every :math:`C` on it, so libsvm never evaluates a
   kernel itself. Everything runs in float64.
-* ``"linear"`` (MVGRL: ``LinearSVC()`` with the defaults of its scikit-learn 0.21.3:
-  squared hinge, L2, ``dual=True``, ``tol=1e-4``, ``max_iter=1000``); seeded with
-  ``random_state=seed`` so that liblinear's coordinate order is reproducible.
-  Convergence warnings are silenced, as the reference code silenced all warnings.
+* ``"linear"`` (MVGRL: ``LinearSVC()``, squared hinge, L2, intercept regularised as a
+  weight). By default (``solver="fast"``) every fit of the protocol, all outer and
+  inner folds, :math:`C` values and one-vs-rest classes, is one batched primal Newton
+  solve (:mod:`graphsampler.eval.linear_svm`) of ``LinearSVC``'s objective, run to
+  convergence (a relative gradient norm of :math:`10^{-4}`, liblinear's primal
+  criterion, or the exact minimum): the same model, converged. The reference
+  (``solver="sklearn"``) is MVGRL's own call with the defaults of its scikit-learn
+  0.21.3: liblinear's dual coordinate descent, ``tol=1e-4``, ``max_iter=1000``, seeded
+  with ``random_state=seed``, convergence warnings silenced as the reference code
+  silenced all warnings. On unscaled 512-wide embeddings it stops at ``max_iter`` for
+  large :math:`C`, unconverged, so its scores there depend on where it stopped (and it
+  is slow: minutes per run); the fast path scores the model the protocol intends. Where
+  liblinear converges the two agree (``benchmarks/results/svm_speed*`` puts their fold
+  accuracies side by side on the same splits).
 
-The splits run in parallel: RBF splits in threads (libsvm releases the GIL and draws no
-random numbers), linear splits in worker processes (liblinear's random generator is
-process-global, so threads would make its results depend on scheduling).
+The scikit-learn fits run in parallel: RBF splits in threads (libsvm releases the GIL
+and draws no random numbers), liblinear splits in worker processes (its random
+generator is process-global, so threads would make its results depend on scheduling).
 
 Where this deliberately differs from the published code: both drew the outer split with
 ``random_state=None`` (we seed it); MVGRL ran scikit-learn 0.21.3, whose
@@ -34,22 +44,21 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Literal
 
 import numpy as np
-from joblib import Parallel, delayed
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import SVC, LinearSVC
 from torch import Tensor
+
+from graphsampler.eval.linear_grid import Task, linear_grid_accuracies
+from graphsampler.eval.sklearn_grid import sklearn_grid
 
 C_GRID: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 r"""The :math:`C` grid of GraphCL and MVGRL."""
 
 Split = tuple[np.ndarray, np.ndarray]
-# (train rows, test rows, Cs) -> one accuracy per C
-SplitScorer = Callable[[np.ndarray, np.ndarray, Sequence[float]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ def svm_cv(
     inner_folds: int = 5,
     c_grid: Sequence[float] = C_GRID,
     n_jobs: int | None = None,
+    solver: Literal["fast", "sklearn"] = "fast",
 ) -> SVMResult:
     r"""Scores embeddings by nested, stratified SVM cross-validation.
 
@@ -91,8 +101,9 @@ def svm_cv(
     wins (as in ``GridSearchCV``), is refit on the whole training part, and scored on
     the held-out fold. Gives the fold accuracies of
     ``GridSearchCV(SVC(kernel="rbf", gamma="scale"), {"C": c_grid}, cv=inner_folds)``
-    (or ``LinearSVC(dual=True, random_state=seed)``, see the module docstring) fit
-    inside the same outer splits.
+    (or a converged ``LinearSVC``; ``LinearSVC(dual=True, random_state=seed)`` with
+    :obj:`solver="sklearn"`, see the module docstring) fit inside the same outer
+    splits.
 
     Args:
         x (numpy.ndarray or torch.Tensor): Embeddings, shape :math:`[N, d]`, finite.
@@ -105,9 +116,17 @@ def svm_cv(
         inner_folds (int, optional): Inner folds of the grid search. (default: :obj:`5`)
         c_grid (Sequence[float], optional): Candidate :math:`C` values, positive.
             (default: :obj:`C_GRID`, :math:`10^{-3}, \dots, 10^{3}`)
-        n_jobs (int, optional): Parallel workers (threads for :obj:`"rbf"`, processes
-            for :obj:`"linear"`); :obj:`None` uses every core, negative values count
-            back from all cores as in joblib. (default: :obj:`None`)
+        n_jobs (int, optional): Parallel workers of libsvm and liblinear (threads for
+            :obj:`"rbf"`, processes for :obj:`"linear"` with :obj:`solver="sklearn"`);
+            :obj:`None` uses every core, negative values count back from all cores as
+            in joblib. The :obj:`"fast"` linear solver uses torch's threads instead.
+            (default: :obj:`None`)
+        solver (str, optional): :obj:`"fast"`: for :obj:`"linear"`, every fit of the
+            protocol in one batched, converged primal Newton solve in torch (on the
+            device of :obj:`x` when it is a tensor, float64); for :obj:`"rbf"`, libsvm on
+            a precomputed kernel. :obj:`"sklearn"`: the reference, liblinear's dual
+            solver for :obj:`"linear"` (the module docstring says how they differ).
+            (default: :obj:`"fast"`)
 
     Returns:
         SVMResult: Fold accuracies (%), their mean and std, the chosen :math:`C` per
@@ -125,31 +144,34 @@ def svm_cv(
     """
     start = time.perf_counter()
     x_np, y_np, c_values = _check_inputs(x, y, kernel, folds, inner_folds, c_grid,
-                                         n_jobs)
+                                         n_jobs, solver)
     outer_cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     outer = list(outer_cv.split(x_np, y_np))
     inner = [_inner_splits(train, y_np, inner_folds) for train, _ in outer]
-    score: SplitScorer
-    if kernel == "rbf":
-        score = partial(_rbf_scores, _squared_distances(x_np), x_np, y_np)
+    score_all: Callable[[Sequence[Task]], list[list[float]]]
+    if kernel == "linear" and solver == "fast":
+        x_t = torch.from_numpy(x_np).to(x.device if isinstance(x, Tensor) else "cpu")
+        score_all = lambda tasks: _newton_scores(x_t, y_np, tasks)  # noqa: E731
     else:
-        score = partial(_linear_scores, x_np, y_np, seed)
-
-    # liblinear draws its coordinate order from a process-global generator, so its
-    # fits run in worker processes; libsvm's are deterministic and share the distance
-    # matrix across threads.
-    pool = Parallel(n_jobs=-1 if n_jobs is None else n_jobs,
-                    backend="threading" if kernel == "rbf" else "loky")
-    inner_scores = pool(delayed(score)(tr, te, c_values)
-                        for splits in inner for tr, te in splits)
+        score_all = sklearn_grid(x_np, y_np, kernel, seed, n_jobs)
+    inner_scores = score_all([(tr, te, c_values) for splits in inner for tr, te in splits])
     best_c = [c_values[_best_index(inner_scores[f * inner_folds:(f + 1) * inner_folds])]
               for f in range(folds)]
-    test_scores = pool(delayed(score)(tr, te, [c]) for (tr, te), c in zip(outer, best_c))
+    test_scores = score_all([(tr, te, [c]) for (tr, te), c in zip(outer, best_c)])
 
     acc = [100.0 * s[0] for s in test_scores]
     return SVMResult(fold_accuracies=acc, mean=float(np.mean(acc)),
                      std=float(np.std(acc)), best_c=best_c,
                      seconds=time.perf_counter() - start)
+
+
+def _newton_scores(x: Tensor, y: np.ndarray, tasks: Sequence[Task]) -> list[list[float]]:
+    scores, converged = linear_grid_accuracies(x, y, tasks)
+    if not converged:
+        warnings.warn("the linear SVM solver stopped before its tolerance on some "
+                      "fits; their accuracies may differ from converged ones",
+                      ConvergenceWarning, stacklevel=3)
+    return scores
 
 
 def _check_inputs(
@@ -160,7 +182,11 @@ def _check_inputs(
     inner_folds: int,
     c_grid: Sequence[float],
     n_jobs: int | None,
+    solver: str,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    if solver not in ("fast", "sklearn"):
+        raise ValueError(f"solver must be 'fast' or 'sklearn' (the reference), "
+                         f"got {solver!r}")
     if kernel not in ("rbf", "linear"):
         raise ValueError(f"kernel must be 'rbf' (SVC, GraphCL) or 'linear' "
                          f"(LinearSVC, MVGRL), got {kernel!r}")
@@ -220,63 +246,6 @@ def _best_index(split_scores: list[list[float]]) -> int:
     """
     table = np.ascontiguousarray(np.asarray(split_scores, dtype=np.float64).T)
     return int(np.argmax(np.average(table, axis=1)))
-
-
-def _squared_distances(x: np.ndarray) -> np.ndarray:
-    r"""All pairwise squared Euclidean distances, shape :math:`[N, N]`, float64."""
-    sq = np.einsum("ij,ij->i", x, x)
-    dist = x @ x.T
-    dist *= -2.0
-    dist += sq[:, None]
-    dist += sq[None, :]
-    np.maximum(dist, 0.0, out=dist)
-    np.fill_diagonal(dist, 0.0)
-    return dist
-
-
-def _rbf_block(dist: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-               gamma: float) -> np.ndarray:
-    block = dist[np.ix_(rows, cols)]
-    block *= -gamma
-    return np.exp(block, out=block)
-
-
-def _rbf_scores(dist: np.ndarray, x: np.ndarray, y: np.ndarray, train: np.ndarray,
-                test: np.ndarray, c_values: Sequence[float]) -> list[float]:
-    r"""Accuracy on ``test`` of ``SVC(C, kernel="rbf", gamma="scale")`` fit on
-    ``train``, for every ``C``, sharing one precomputed kernel."""
-    var = x[train].var()  # what gamma="scale" computes on the rows SVC is fit on
-    gamma = 1.0 / (x.shape[1] * var) if var != 0 else 1.0
-    k_train = _rbf_block(dist, train, train, gamma)
-    k_test = _rbf_block(dist, test, train, gamma)
-    return [_accuracy(y[test], SVC(C=c, kernel="precomputed")
-                      .fit(k_train, y[train]).predict(k_test))
-            for c in c_values]
-
-
-def _linear_scores(x: np.ndarray, y: np.ndarray, seed: int, train: np.ndarray,
-                   test: np.ndarray, c_values: Sequence[float]) -> list[float]:
-    r"""Accuracy on ``test`` of MVGRL's ``LinearSVC`` fit on ``train``, for every
-    ``C``, sharing the sliced rows."""
-    x_train, y_train, x_test = x[train], y[train], x[test]
-    with warnings.catch_warnings():  # one task at a time per worker process
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return [_accuracy(y[test], _linear_svc(c, seed)
-                          .fit(x_train, y_train).predict(x_test))
-                for c in c_values]
-
-
-def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    # The float accuracy_score returns (the mean of a boolean array), minus its checks.
-    return float(np.mean(y_true == y_pred))
-
-
-def _linear_svc(c: float, seed: int) -> LinearSVC:
-    # scikit-learn 0.21.3's defaults, which MVGRL ran with (newer releases default to
-    # dual="auto"); seeded so liblinear's coordinate order is reproducible.
-    return LinearSVC(C=c, penalty="l2", loss="squared_hinge", dual=True, tol=1e-4,
-                     max_iter=1000, multi_class="ovr", fit_intercept=True,
-                     intercept_scaling=1.0, random_state=seed)
 
 
 __all__ = ["C_GRID", "SVMResult", "svm_cv"]

@@ -15,9 +15,12 @@ SMALL = {"folds": 4, "inner_folds": 3, "c_grid": (1e-2, 1.0, 100.0, 1e3)}
 
 
 def _estimator(kernel: str, seed: int) -> ClassifierMixin:
-    # GraphCL: SVC(); MVGRL: LinearSVC() with scikit-learn 0.21.3's defaults, seeded.
+    # GraphCL: SVC(); MVGRL: LinearSVC() with scikit-learn 0.21.3's defaults, seeded;
+    # "converged": LinearSVC's objective solved by liblinear's primal solver, tightly.
     if kernel == "rbf":
         return SVC(kernel="rbf", gamma="scale")
+    if kernel == "converged":
+        return LinearSVC(dual=False, tol=1e-10, max_iter=100_000)
     return LinearSVC(dual=True, tol=1e-4, max_iter=1000, random_state=seed)
 
 
@@ -52,8 +55,20 @@ def test_matches_gridsearchcv(kernel: str, seed: int, n_jobs: int) -> None:
     # must not depend on scheduling.
     x, y = make_classification(90, 6, n_informative=3, n_redundant=1, n_classes=3,
                                flip_y=0.1, random_state=seed)
-    result = svm_cv(x, y, kernel, seed, n_jobs=n_jobs, **SMALL)
+    result = svm_cv(x, y, kernel, seed, n_jobs=n_jobs, solver="sklearn", **SMALL)
     _assert_same(result, _plain_sklearn(x, y, kernel, seed, **SMALL))
+
+
+@pytest.mark.parametrize("seed,classes", [(0, 2), (1, 3), (2, 4)])
+def test_fast_linear_matches_converged_gridsearchcv(seed: int, classes: int) -> None:
+    # The default linear solver against GridSearchCV over a tightly converged
+    # LinearSVC (liblinear's primal solver), in the same splits: unscaled features,
+    # binary and one-vs-rest, the full 10 x 5 x 7 protocol.
+    x, y = make_classification(150, 8, n_informative=4, n_redundant=2,
+                               n_classes=classes, flip_y=0.1, random_state=seed)
+    x = 5.0 * x + 3.0
+    result = svm_cv(x, y, "linear", seed)
+    _assert_same(result, _plain_sklearn(x, y, "converged", seed))
 
 
 def test_matches_gridsearchcv_on_mutag_sized_embeddings() -> None:
@@ -122,6 +137,8 @@ def test_errors() -> None:
         svm_cv(x, y, c_grid=())
     with pytest.raises(ValueError, match="n_jobs must be None"):
         svm_cv(x, y, n_jobs=0)
+    with pytest.raises(ValueError, match="solver must be 'fast' or 'sklearn'"):
+        svm_cv(x, y, solver="libsvm")  # type: ignore[arg-type]
 
 
 def test_convergence_warnings_are_silenced(recwarn: pytest.WarningsRecorder) -> None:
@@ -129,5 +146,5 @@ def test_convergence_warnings_are_silenced(recwarn: pytest.WarningsRecorder) -> 
     with pytest.warns(ConvergenceWarning):  # the plain fit does warn on this data
         _estimator("linear", 0).set_params(C=1e3).fit(x, y)
     recwarn.clear()
-    svm_cv(x, y, "linear", seed=0, n_jobs=1, **SMALL)
+    svm_cv(x, y, "linear", seed=0, n_jobs=1, solver="sklearn", **SMALL)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
