@@ -32,7 +32,8 @@ def linear_grid_accuracies(x: Tensor, y: np.ndarray, tasks: Sequence[Task], *,
         y (numpy.ndarray): Class labels, shape :math:`[N]`, at least two classes.
         tasks (Sequence[Task]): ``(train, test, c_values)`` triples: row indices into
             :obj:`x` and the :math:`C` values to fit on ``train`` and score on
-            ``test``.
+            ``test``, as many in every task (each task's are solved as a path, in
+            order, each warm-started from the previous one).
         tol (float, optional): The solver's relative gradient tolerance (see
             :func:`~graphsampler.eval.linear_svm.fit_linear_svm`). (default:
             :obj:`1e-4`)
@@ -53,24 +54,26 @@ def linear_grid_accuracies(x: Tensor, y: np.ndarray, tasks: Sequence[Task], *,
     codes_t = torch.as_tensor(codes, device=device)
     # [K, N]: +1 for the class a one-vs-rest problem separates, -1 for the rest
     signs = torch.stack([(codes_t == k).to(dtype) * 2 - 1 for k in positive])
-    labels, c_all = [], []
-    for train, _, c_values in tasks:
+    if len({len(c_values) for _, _, c_values in tasks}) != 1:
+        raise ValueError("linear_grid_accuracies needs the same number of C values in "
+                         "every task (one C path per task)")
+    labels = []
+    for train, _, _ in tasks:
         mask = torch.zeros(len(y), dtype=dtype, device=device)
         mask[torch.as_tensor(train, device=device)] = 1.0
-        for c in c_values:
-            labels.append(signs * mask)
-            c_all.extend([c] * len(positive))
-    weights, converged = fit_linear_svm(
-        x, torch.cat(labels), torch.tensor(c_all, dtype=dtype, device=device), tol=tol)
-    weights = weights.view(-1, len(positive), x.shape[1] + 1)
-    out, fit = [], 0
-    for _, test, c_values in tasks:
-        test_t = torch.as_tensor(test, device=device)
-        w = weights[fit:fit + len(c_values)]                      # [C, K, d + 1]
-        scores = x[test_t] @ w[..., :-1].transpose(1, 2) + w[..., -1][:, None, :]
+        labels.append(signs * mask)
+    # [J, T * K]: task t's j-th C for each of its K one-vs-rest problems
+    path = torch.tensor([[c for _, _, c_values in tasks for c in [c_values[j]] * len(
+        positive)] for j in range(len(tasks[0][2]))], dtype=dtype, device=device)
+    weights, converged = fit_linear_svm(x, torch.cat(labels), path, tol=tol)
+    weights = weights.view(len(path), len(tasks), len(positive), -1)  # [J, T, K, d+1]
+    out = []
+    for i, (_, test, _) in enumerate(tasks):
+        w = weights[:, i]                                          # [J, K, d + 1]
+        scores = x[torch.as_tensor(test, device=device)] @ w[..., :-1].transpose(1, 2)
+        scores = scores + w[..., -1][:, None, :]                   # [J, T_test, K]
         pred = ((scores[..., 0] > 0).long() if len(classes) == 2
-                else scores.argmax(dim=2))                        # [C, T]
+                else scores.argmax(dim=2))
         hits = pred.cpu().numpy() == codes[test][None, :]
         out.append([float(np.mean(h)) for h in hits])
-        fit += len(c_values)
     return out, bool(converged.all())

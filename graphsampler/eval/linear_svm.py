@@ -45,7 +45,10 @@ def fit_linear_svm(
             ones is appended for the intercept.
         y (torch.Tensor): Labels of every problem, shape :math:`[P, N]`: :math:`+1`,
             :math:`-1`, or :math:`0` for rows a problem leaves out.
-        c (torch.Tensor): The :math:`C` of every problem, shape :math:`[P]`, positive.
+        c (torch.Tensor): The :math:`C` of every problem, shape :math:`[P]`, positive;
+            or a path of them, shape :math:`[J, P]`: each problem is solved for
+            :math:`C` = ``c[0]``, then ``c[1]`` starting from that minimum, and so on
+            (warm starts, fewer Newton steps).
         tol (float, optional): Stop a problem once
             :math:`\lVert \nabla f(w) \rVert \le \mathrm{tol} \cdot \lVert \nabla f(0)
             \rVert` (the criterion of liblinear's primal solver, which
@@ -57,9 +60,9 @@ def fit_linear_svm(
             in chunks of about this many :math:`|A|^2` entries. (default: :obj:`2^{24}`)
 
     Returns:
-        (torch.Tensor, torch.Tensor): The weights, shape :math:`[P, d + 1]` (the last
-        column is the intercept), and whether each problem met :obj:`tol`, shape
-        :math:`[P]`.
+        (torch.Tensor, torch.Tensor): The weights, shape :math:`[P, d + 1]` (or
+        :math:`[J, P, d + 1]` for a path; the last column is the intercept), and
+        whether each fit converged, shape :math:`[P]` (or :math:`[J, P]`).
 
     Example:
         >>> x = torch.tensor([[0.0], [1.0], [3.0], [4.0]], dtype=torch.float64)
@@ -68,42 +71,58 @@ def fit_linear_svm(
         >>> bool(ok[0]), torch.sign(x @ w[0, :1] + w[0, 1]).tolist()
         (True, [-1.0, -1.0, 1.0, 1.0])
     """
-    if x.ndim != 2 or y.ndim != 2 or y.shape[1] != x.shape[0] or c.shape != y.shape[:1]:
-        raise ValueError(f"fit_linear_svm expects x [N, d], y [P, N] and c [P], got "
+    if (x.ndim != 2 or y.ndim != 2 or y.shape[1] != x.shape[0] or c.ndim not in (1, 2)
+            or c.shape[-1] != len(y)):
+        raise ValueError(f"fit_linear_svm expects x [N, d], y [P, N] and c [P] or "
+                         f"[J, P], got "
                          f"{tuple(x.shape)}, {tuple(y.shape)} and {tuple(c.shape)}")
     xt = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
     kernel = xt @ xt.T                                    # [N, N]
-    y, c2 = y.to(x.dtype), 2.0 * c.to(x.dtype)[:, None]
+    y = y.to(x.dtype)
+    path = c.to(x.dtype).reshape(-1, len(y))              # [J, P]
     beta = torch.zeros_like(y)                            # w = beta @ xt
-    z = torch.zeros_like(y)                               # decision values, beta @ K
+    weights, converged = [], []
+    for c_row in path:  # each C of a path starts from the previous C's minimum
+        beta, ok = _newton(kernel, y, 2.0 * c_row[:, None], beta, tol, max_iter,
+                           chunk_elements)
+        weights.append(beta @ xt)
+        converged.append(ok)
+    return (torch.stack(weights).reshape(*c.shape, -1),
+            torch.stack(converged).reshape(c.shape))
+
+
+def _newton(kernel: Tensor, y: Tensor, c2: Tensor, beta: Tensor, tol: float,
+            max_iter: int, chunk_elements: int) -> tuple[Tensor, Tensor]:
+    r"""Newton's method from :obj:`beta` (:math:`[P, N]`, :math:`w = \beta \tilde{X}`)
+    on every problem; returns the minimisers' :math:`\beta` and which converged."""
+    beta = beta.clone()
+    z = beta @ kernel                                     # decision values
     g0 = ((c2 * y) @ kernel * (c2 * y)).sum(1).sqrt()     # |grad f(0)| = |2C X'y|
-    converged = torch.zeros(len(y), dtype=torch.bool, device=x.device)
-    todo = torch.arange(len(y), device=x.device)
-    # a full step taken on an active set that then stays the same lands on the minimum
-    full_step = torch.zeros_like(converged)
-    last_act = torch.zeros_like(y, dtype=torch.bool)
+    converged = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+    todo = torch.arange(len(y), device=y.device)
     for _ in range(max_iter):
         bt, zt, yt, ct = beta[todo], z[todo], y[todo], c2[todo]
         act = (yt * zt < 1) & (yt != 0)
         u = bt + ct * act * (zt - yt)                     # grad f = u @ xt
         gnorm = (u @ kernel * u).sum(1).clamp(min=0).sqrt()
-        settled = full_step[todo] & (act == last_act[todo]).all(1)
-        done = (gnorm <= tol * g0[todo]) | settled
-        converged[todo[done]] = True
-        keep = ~done
+        keep = gnorm > tol * g0[todo]
+        converged[todo[~keep]] = True
         todo, bt, zt, yt, ct, act = (t[keep] for t in (todo, bt, zt, yt, ct, act))
         if len(todo) == 0:
             break
         step = _newton_point(kernel, act, yt, ct[:, 0], chunk_elements) - bt
         dz = step @ kernel
-        t = _line_search((step * zt).sum(1), (step * dz).sum(1), zt, dz, yt, ct)
+        # a Newton point inside its own active set is the minimum: take it, and stop
+        exact = (((yt * (zt + dz) < 1) & (yt != 0)) == act).all(1)
+        t = torch.where(exact, 1.0, _line_search((step * zt).sum(1), (step * dz).sum(1),
+                                                 zt, dz, yt, ct))
         beta[todo] = bt + t[:, None] * step
         z[todo] = zt + t[:, None] * dz
-        # a full step (or none: the Newton point is where we are, up to rounding)
-        full_step[todo] = (((t - 1).abs() <= 1e-6)
-                           | ((t[:, None] * dz).abs().amax(1) <= 1e-12))
-        last_act[todo] = act
-    return beta @ xt, converged
+        # done: exact, or stalled (the Newton point is where we are, up to rounding)
+        done = exact | ((t[:, None] * dz).abs().amax(1) <= 1e-12)
+        converged[todo[done]] = True
+        todo = todo[~done]
+    return beta, converged
 
 
 def _newton_point(kernel: Tensor, act: Tensor, y: Tensor, c2: Tensor,

@@ -79,10 +79,27 @@ def test_deterministic() -> None:
 
 def test_shape_error() -> None:
     x = torch.zeros(5, 2, dtype=torch.float64)
-    with pytest.raises(ValueError, match=r"expects x \[N, d\], y \[P, N\] and c \[P\]"):
+    with pytest.raises(ValueError, match=r"y \[P, N\] and c \[P\] or \[J, P\], got"):
         fit_linear_svm(x, torch.ones(2, 4), torch.ones(2))
     with pytest.raises(ValueError, match=r"got \(5, 2\), \(2, 5\) and \(3,\)"):
         fit_linear_svm(x, torch.ones(2, 5), torch.ones(3))
+    with pytest.raises(ValueError, match="same number of C values in every task"):
+        linear_grid_accuracies(x, np.array([0, 1, 0, 1, 0]),
+                               [(np.arange(4), np.arange(4, 5), [1.0]),
+                                (np.arange(4), np.arange(4, 5), [1.0, 2.0])])
+
+
+def test_path_equals_cold_starts() -> None:
+    # A warm-started C path reaches the same minima as separate solves from zero.
+    x, y = _data(seed=5)
+    labels = torch.from_numpy(y)[None].repeat(2, 1)
+    path = torch.tensor([[1e-2, 1e3], [1.0, 1e-1], [1e3, 10.0]], dtype=torch.float64)
+    w, ok = fit_linear_svm(torch.from_numpy(x), labels, path, tol=1e-10)
+    assert w.shape == (3, 2, 11) and ok.all()
+    for j in range(3):
+        cold, _ = fit_linear_svm(torch.from_numpy(x), labels, path[j], tol=1e-10)
+        # equal up to the rounding of the ill-conditioned C = 1e3 solves
+        assert (w[j] - cold).abs().max() <= 1e-5 * cold.abs().max()
 
 
 @pytest.mark.parametrize("classes", [2, 3])
@@ -93,7 +110,9 @@ def test_grid_accuracies_match_liblinear_predictions(classes: int) -> None:
     y = np.array(["a", "b", "c"])[y]  # labels need not be integers
     gen = np.random.default_rng(0)
     rows = gen.permutation(len(y))
-    tasks = [(rows[:100], rows[100:], list(C_VALUES)), (rows[60:], rows[:60], [1.0])]
+    # two C paths (warm starts in either direction), as svm_cv's inner and outer fits
+    tasks = [(rows[:100], rows[100:], list(C_VALUES)),
+             (rows[60:], rows[:60], [1e3, 1.0, 0.1, 7.0])]
     ours, ok = linear_grid_accuracies(torch.from_numpy(x), y, tasks)
     assert ok
     for (train, test, c_values), accuracies in zip(tasks, ours):
