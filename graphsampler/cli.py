@@ -62,6 +62,19 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _count_or_fraction(text: str) -> int | float:
+    r"""An ``int | float`` setting: ``1000`` is a count, ``0.1`` a fraction."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an int (a count) or a float in (0, 1] (a fraction of N), "
+                f"got {text!r}") from None
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     r"""One flag per :class:`~graphsampler.bench.RunConfig` setting (``batch_size`` is
     ``--batch-size``), with its type, choices, default and help; ``dataset`` and
@@ -70,8 +83,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(RunConfig):
         if f.name in ("dataset", "seed"):
             continue
-        kind = next(k for k in typing.get_args(hints[f.name]) or (hints[f.name],)
-                    if k is not type(None))
+        kinds = [k for k in typing.get_args(hints[f.name]) or (hints[f.name],)
+                 if k is not type(None)]
+        kind = _count_or_fraction if kinds == [int, float] else kinds[0]
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
                             choices=_CHOICES.get(f.name), help=f.metadata["help"])
 

@@ -18,6 +18,7 @@ from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
 from graphsampler.callbacks import Callback
+from graphsampler.nn.norm import recalibrate_batchnorm
 from graphsampler.distributed import is_main_process
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
@@ -228,16 +229,46 @@ def train(
 
 @torch.no_grad()
 def embed_dataset(method: ContrastiveMethod, dataset: Dataset, *,
-                  device: str | torch.device = "auto",
-                  batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+                  device: str | torch.device = "auto", batch_size: int = 512,
+                  recalibrate: bool = True, recalibration_batch_size: int = 128,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     r"""Frozen embeddings and labels of every graph, in dataset order.
+
+    First, unless ``recalibrate=False``, the model's BatchNorm statistics are
+    re-estimated over one pass of uniformly shuffled batches of the dataset
+    (:func:`~graphsampler.nn.norm.recalibrate_batchnorm`): the running statistics
+    training left behind follow its last batches, and after the homogeneous last
+    batches of a hard sampler they can collapse (a running variance near 0 makes the
+    frozen embeddings explode). Re-estimating them makes the evaluation independent of
+    the sampler's last batches; it changes no parameter.
+
+    Args:
+        method (ContrastiveMethod): The trained model.
+        dataset (Dataset): The graphs, with labels ``y``.
+        device (str or torch.device): Where to embed. (default: :obj:`"auto"`)
+        batch_size (int): Graphs per embedding batch. (default: :obj:`512`)
+        recalibrate (bool): Re-estimate the BatchNorm statistics first.
+            (default: :obj:`True`)
+        recalibration_batch_size (int): Graphs per re-estimation batch (the training
+            batch size is the natural choice). (default: :obj:`128`)
+        seed (int): Seed of the re-estimation's shuffle. (default: :obj:`0`)
 
     Returns:
         (numpy.ndarray, numpy.ndarray): embeddings :obj:`[N, d]` (float64) and labels
         :obj:`[N]`.
+
+    Example:
+        >>> x, y = embed_dataset(method, dataset, device="cpu")
+        >>> scores = svm_cv(x, y, "rbf")
     """
     device = resolve_device(device)
-    method.to(device).eval()
+    method.to(device)
+    if recalibrate:
+        order = torch.Generator().manual_seed(seed)
+        loader = DataLoader(dataset, batch_size=recalibration_batch_size, shuffle=True,
+                            generator=order)
+        recalibrate_batchnorm(method, (batch.to(device) for batch in loader), method.embed)
+    method.eval()
     xs, ys = [], []
     for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
         batch = batch.to(device)

@@ -3,10 +3,11 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader
 
 from synthetic import tiny_graphs
-from graphsampler.callbacks import BatchHardness, Callback
+from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
 from graphsampler.data import IndexedDataset
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.graphcl import GraphCL
@@ -100,6 +101,92 @@ def test_embed_dataset_in_dataset_order():
     ds, model, _ = setup()
     x, y = embed_dataset(model, ds, device="cpu", batch_size=7)
     assert x.shape == (40, 96) and y.tolist() == [i % 2 for i in range(40)]
+
+
+class CliqueBatches(UniformBatchSampler):
+    """Uniform batches, except that every batch of the last epoch is copies of one regular
+    graph: the homogeneous last batches a hard sampler can end on."""
+
+    def __init__(self, num_items, batch_size, cliques, last_epoch):
+        super().__init__(num_items, batch_size)
+        self.cliques, self.last_epoch = cliques, last_epoch
+
+    def _plan(self, progress, remaining):
+        if progress.epoch < self.last_epoch:
+            return super()._plan(progress, remaining)
+        return [self.cliques[:self.batch_size]] * remaining
+
+
+def with_cliques():
+    clique = torch.combinations(torch.arange(5)).T
+    regular = Data(x=torch.ones(5, 3), edge_index=torch.cat([clique, clique.flip(0)], 1),
+                   y=torch.tensor([0]))
+    graphs = [Data(x=torch.ones_like(g.x), edge_index=g.edge_index, y=g.y)
+              for g in tiny_graphs(40)] + [regular.clone() for _ in range(8)]
+    return IndexedDataset(graphs)
+
+
+def test_embeddings_do_not_depend_on_a_collapsed_batchnorm():
+    torch.manual_seed(0)
+    ds = with_cliques()
+    sampler = CliqueBatches(len(ds), 8, torch.arange(40, 48), last_epoch=2)
+    model = GraphCL(3)
+    train(model, ds, sampler, epochs=3, device="cpu", progress=False)
+    # the collapse: statistics of the last, homogeneous batches blow the embeddings up
+    stale, _ = embed_dataset(model, ds, device="cpu", recalibrate=False)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    fresh, _ = embed_dataset(model, ds, device="cpu", recalibration_batch_size=8)
+    assert np.abs(stale).max() > 5 * np.abs(fresh).max()
+    # invariant: whatever statistics training left, the evaluation embeddings are the same
+    corrupted = GraphCL(3)
+    corrupted.load_state_dict(state)
+    for m in corrupted.modules():
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_var.fill_(1e-22)  # what the issue measured after proximity batches
+            m.running_mean.normal_()
+    again, _ = embed_dataset(corrupted, ds, device="cpu", recalibration_batch_size=8)
+    assert np.allclose(again, fresh, rtol=1e-5, atol=1e-5)
+    # oracle: the same weights, BatchNorm statistics averaged over the batches by hand
+    reference = GraphCL(3)
+    reference.load_state_dict(state)
+    for m in (m for m in reference.modules() if isinstance(m, torch.nn.BatchNorm1d)):
+        m.reset_running_stats()
+        m.momentum = None
+    reference.train()
+    order = DataLoader(ds, batch_size=8, shuffle=True,  # the same shuffled pass
+                       generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for batch in order:
+            reference.embed(batch)
+    reference.eval()
+    expected = reference.embed(Batch.from_data_list([ds[i] for i in range(len(ds))]))
+    assert np.allclose(fresh, expected.double().numpy(), rtol=1e-4, atol=1e-4)
+    assert all(p.equal(state[k]) for k, p in model.state_dict().items()
+               if "running" not in k and "num_batches" not in k)
+
+
+class SeenIndices(Callback):
+    def __init__(self):
+        self.seen = []
+
+    def on_step(self, batch, loss, z, sampler):
+        self.seen += batch.sample_idx.tolist()
+
+
+def test_training_counts_spread():
+    ds, model, sampler = setup()
+    counts, seen = TrainingCounts(len(ds)), SeenIndices()
+    result = train(model, ds, sampler, epochs=3, device="cpu", progress=False,
+                   callbacks=[counts, seen])
+    first = result.history[0]  # a uniform warm-up epoch trains every graph once
+    assert (first["count_min"], first["count_median"], first["count_p90"]) == (1, 1, 1)
+    expected = torch.bincount(torch.tensor(seen.seen), minlength=len(ds)).double()
+    last = result.history[-1]
+    assert counts.counts.tolist() == expected.long().tolist()
+    assert expected.max() > 3 and expected.min() < 3  # hard batches repeat some graphs
+    for key, q in (("count_min", 0.0), ("count_p10", 0.1), ("count_median", 0.5),
+                   ("count_p90", 0.9)):
+        assert last[key] == pytest.approx(float(np.quantile(expected.numpy(), q)))
 
 
 def test_errors():

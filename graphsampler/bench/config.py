@@ -74,11 +74,29 @@ class RunConfig:
     augmentation: str = method_option(
         "random2", "GraphCL's second view: random2, random3, random4, dnodes, pedges, "
                    "subgraph, mask_nodes")
-    num_candidates: int = sampler_option(1000, "M: candidates per instance of the "
-                                               "proximity graph")
-    num_neighbors: int = sampler_option(100, "k: neighbours kept per instance")
+    bank: str = method_option(
+        "projection", "what GraphCL puts in the sampler's bank: projection (first view), "
+                      "both (both views' projections), encoder (first view)")
+    num_candidates: int | float = sampler_option(
+        1000, "M: candidates per instance of the proximity graph (a float in (0, 1]: a "
+              "fraction of the dataset size N)")
+    num_neighbors: int | float = sampler_option(
+        100, "k: neighbours kept per instance (a float in (0, 1]: a fraction of N)")
     restart_prob: float = sampler_option(0.2, "alpha: restart probability of the "
                                               "random walk")
+    restart_schedule: str = sampler_option(
+        "constant", "constant, or decay: the published schedule from restart_prob down "
+                    "by 0.02 per epoch to 0.05")
+    epoch_rule: str = sampler_option(
+        "fixed", "epoch rule of the hard samplers: fixed (coverage restarts every epoch) "
+                 "or cover (starts drawn until every graph was in a batch, the "
+                 "published rule)")
+    twin_threshold: float | None = sampler_option(
+        None, "cosine at and above which a candidate is the anchor's twin and not "
+              "linked (e.g. 0.999; default: none)")
+    target_hardness: float | None = sampler_option(
+        None, "adaptive sampler: target hardness ratio in (0, 1), 0 uniform, 1 kNN "
+              "(default: the sampler's)")
     precision: str = setting("fp32", "fp32, or bf16: training steps under bfloat16 "
                                      "autocast")
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N")

@@ -26,7 +26,9 @@ from graphsampler.methods.graphcl import LOSSES as GRAPHCL_LOSSES
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import (
+    AdaptiveProximityBatchSampler,
     BaseBatchSampler,
+    FixedBatchSampler,
     KNNBatchSampler,
     ProximityBatchSampler,
     UniformBatchSampler,
@@ -61,8 +63,10 @@ METHODS: dict[str, MethodSpec] = {
 #: The batch samplers, by name; built as ``cls(num_items, batch_size, seed=..., **options)``.
 SAMPLERS: dict[str, type[BaseBatchSampler]] = {
     "uniform": UniformBatchSampler,
+    "fixed": FixedBatchSampler,
     "knn": KNNBatchSampler,
     "proximity": ProximityBatchSampler,
+    "adaptive": AdaptiveProximityBatchSampler,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.registry import METHODS
-from graphsampler.callbacks import BatchHardness, Callback
+from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
 from graphsampler.data import IndexedDataset
 from graphsampler.distributed import is_main_process, main_process_first
 from graphsampler.eval.svm import svm_cv
@@ -35,7 +35,8 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             resumes from its last finished epoch.
         progress (bool): Show progress bars. (default: :obj:`True`)
         callbacks (Sequence[Callback], optional): The training loop's diagnostics
-            (default: :class:`~graphsampler.callbacks.BatchHardness`).
+            (default: :class:`~graphsampler.callbacks.BatchHardness` and
+            :class:`~graphsampler.callbacks.TrainingCounts`).
 
     Returns:
         dict: ``method, loss, dataset, sampler, seed, epochs, accuracy_mean,
@@ -60,11 +61,13 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     result = train(method, dataset, sampler, epochs=config.epochs, lr=config.lr,
                    device=device, seed=config.seed, checkpoint=checkpoint, progress=progress,
                    precision=config.precision,
-                   callbacks=[BatchHardness()] if callbacks is None else callbacks)
+                   callbacks=[BatchHardness(), TrainingCounts(len(dataset))]
+                   if callbacks is None else callbacks)
     if not is_main_process():
         return None
     tic = time.perf_counter()
-    x, y = embed_dataset(method, dataset, device=device)
+    x, y = embed_dataset(method, dataset, device=device,
+                         recalibration_batch_size=config.batch_size, seed=config.seed)
     scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed)
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,

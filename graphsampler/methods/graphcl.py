@@ -2,6 +2,7 @@ r"""GraphCL (You et al., NeurIPS 2020), unsupervised TU setting."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Batch
 
@@ -12,6 +13,9 @@ from graphsampler.losses.infonce import InfoNCELoss
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.nn.gin import GINEncoder
 from graphsampler.nn.heads import ProjectionHead
+
+#: What GraphCL can put in the sampler's bank (:class:`GraphCL`'s ``bank``).
+BANK_CONTENTS = ("projection", "both", "encoder")
 
 #: The losses GraphCL can be trained with, by CLI name.
 LOSSES = {"infonce": InfoNCELoss, "dcl": DCLLoss, "hcl": HCLLoss}
@@ -30,8 +34,11 @@ class GraphCL(ContrastiveMethod):
     As in GraphCL's ``unsupervised_TU`` code, the first view is the graph as it is and the
     second an augmentation of it (``random2``: node dropping or subgraph, chosen per
     graph); the loss contrasts the projections of the two views, every other graph of
-    the batch serving as a negative. The projections of the first view go to the
-    sampler's bank; evaluation uses the encoder's graph embeddings (96-d by default).
+    the batch serving as a negative. What goes to the sampler's bank is ``bank``: the
+    first view's projections (the default), both views' projections (each normalised,
+    concatenated, as BatchSampler's released code keeps them), or the encoder's output
+    for the first view; evaluation uses the encoder's graph embeddings (96-d by
+    default).
 
     Args:
         in_channels (int): Node feature width.
@@ -42,6 +49,8 @@ class GraphCL(ContrastiveMethod):
         augmentation (str): Augmentation of the second view, a name understood by
             :func:`graphsampler.augment.graphcl_augmentation`. (default: :obj:`"random2"`)
         first_view (str): Augmentation of the first view. (default: :obj:`"none"`)
+        bank (str): What :meth:`training_step` returns for the bank: ``"projection"``,
+            ``"both"`` or ``"encoder"``. (default: :obj:`"projection"`)
 
     Example:
         >>> model = GraphCL(in_channels=7)
@@ -51,23 +60,33 @@ class GraphCL(ContrastiveMethod):
 
     def __init__(self, in_channels: int, loss: str = "infonce", *, hidden_channels: int = 32,
                  num_layers: int = 3, temperature: float = 0.2,
-                 augmentation: str = "random2", first_view: str = "none") -> None:
+                 augmentation: str = "random2", first_view: str = "none",
+                 bank: str = "projection") -> None:
         super().__init__()
+        if bank not in BANK_CONTENTS:
+            raise ValueError(f"bank must be one of {', '.join(BANK_CONTENTS)}, got {bank!r}")
+        self.bank = bank
         self.encoder = GINEncoder(in_channels, hidden_channels, num_layers)
         self.head = ProjectionHead(self.encoder.out_channels)
         self.loss = make_loss(loss, temperature)
         self.first_view = graphcl_augmentation(first_view)
         self.second_view = graphcl_augmentation(augmentation)
 
-    def _project(self, batch: Batch) -> Tensor:
-        h = self.encoder(batch.x, batch.edge_index, batch.batch, batch.num_graphs)
-        return self.head(h)
+    def _encode(self, batch: Batch) -> Tensor:
+        return self.encoder(batch.x, batch.edge_index, batch.batch, batch.num_graphs)
 
     def training_step(self, batch: Batch,
                       generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        z1 = self._project(self.first_view(batch, generator))
-        z2 = self._project(self.second_view(batch, generator))
-        return self.loss(z1, z2), z1
+        h1 = self._encode(self.first_view(batch, generator))
+        z1 = self.head(h1)
+        z2 = self.head(self._encode(self.second_view(batch, generator)))
+        if self.bank == "projection":
+            kept = z1
+        elif self.bank == "both":
+            kept = torch.cat([F.normalize(z1, dim=1), F.normalize(z2, dim=1)], dim=1)
+        else:
+            kept = h1
+        return self.loss(z1, z2), kept
 
     @torch.no_grad()
     def embed(self, batch: Batch) -> Tensor:

@@ -85,7 +85,7 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
             (default: :obj:`2.0`)
         num_candidates, num_neighbors, restart_prob, restart_schedule, max_steps,
             drop_last, seed,
-            device, warmup_epochs, refresh_every, memory_budget, epoch, twin_threshold:
+            device, warmup_epochs, refresh_every, memory_budget, epoch_rule, twin_threshold:
             As :class:`ProximityBatchSampler`; ``num_candidates`` is the starting
             :math:`M`.
 
@@ -103,13 +103,13 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch: Literal["fixed", "cover"] = "fixed",
+                 epoch_rule: Literal["fixed", "cover"] = "fixed",
                  twin_threshold: float | None = None) -> None:
         super().__init__(num_items, batch_size, num_candidates=num_candidates,
                          num_neighbors=num_neighbors, restart_prob=restart_prob,
                          restart_schedule=restart_schedule, max_steps=max_steps, drop_last=drop_last, seed=seed, device=device,
                          warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch=epoch,
+                         memory_budget=memory_budget, epoch_rule=epoch_rule,
                          twin_threshold=twin_threshold)
         if isinstance(target_hardness, bool) or not isinstance(target_hardness, (int, float)) \
                 or not 0 < target_hardness < 1:

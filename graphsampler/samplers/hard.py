@@ -39,7 +39,7 @@ class HardBatchSampler(BaseBatchSampler):
         refresh_every (int, optional): Batches between rebuilds (default: one rebuild
             per epoch).
         memory_budget (int): Scratch bytes for the neighbour search.
-        epoch (str): ``"fixed"`` or ``"cover"``. (default: :obj:`"fixed"`)
+        epoch_rule (str): ``"fixed"`` or ``"cover"``. (default: :obj:`"fixed"`)
         twin_threshold (float, optional): Cosine similarity at and above which two
             instances are twins (the same instance to the encoder, e.g. 1-WL-equivalent
             graphs under a GIN): an instance never links to its twins while it has other
@@ -50,14 +50,14 @@ class HardBatchSampler(BaseBatchSampler):
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch: Literal["fixed", "cover"] = "fixed",
+                 epoch_rule: Literal["fixed", "cover"] = "fixed",
                  twin_threshold: float | None = None) -> None:
         super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device)
         self.warmup_epochs = check_int(warmup_epochs, "warmup_epochs", 0)
         self.refresh_every = None if refresh_every is None else \
             check_int(refresh_every, "refresh_every", 1)
         self.memory_budget = check_int(memory_budget, "memory_budget", 1)
-        self.epoch_rule = check_choice(epoch, "epoch", EPOCH_RULES)
+        self.epoch_rule = check_choice(epoch_rule, "epoch_rule", EPOCH_RULES)
         self.twin_threshold = check_twin_threshold(twin_threshold)
         self._cycle: Tensor | None = None  # "cover": instances covered in this cycle
 
@@ -155,7 +155,7 @@ class KNNBatchSampler(HardBatchSampler):
     Args:
         num_items (int): Dataset size :math:`N`.
         batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
-        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget, epoch,
+        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget, epoch_rule,
             twin_threshold: As :class:`HardBatchSampler`.
 
     Example:
@@ -169,11 +169,11 @@ class KNNBatchSampler(HardBatchSampler):
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch: Literal["fixed", "cover"] = "fixed",
+                 epoch_rule: Literal["fixed", "cover"] = "fixed",
                  twin_threshold: float | None = None) -> None:
         super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
                          warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch=epoch,
+                         memory_budget=memory_budget, epoch_rule=epoch_rule,
                          twin_threshold=twin_threshold)
         self._table: Tensor | None = None
 

@@ -45,7 +45,7 @@ class ProximityBatchSampler(HardBatchSampler):
             :func:`random_walk_with_restart`).
         drop_last, seed, device, warmup_epochs, refresh_every, memory_budget: As
             :class:`HardBatchSampler`.
-        epoch (str): ``"fixed"`` or ``"cover"`` (the published rule), see
+        epoch_rule (str): ``"fixed"`` or ``"cover"`` (the published rule), see
             :class:`HardBatchSampler`. (default: :obj:`"fixed"`)
         twin_threshold (float, optional): Never link an instance to candidates this
             similar (cosine) while others remain. (default: :obj:`None`)
@@ -69,11 +69,11 @@ class ProximityBatchSampler(HardBatchSampler):
                  seed: int = 0, device: torch.device | str | None = None,
                  warmup_epochs: int = 1, refresh_every: int | None = None,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch: Literal["fixed", "cover"] = "fixed",
+                 epoch_rule: Literal["fixed", "cover"] = "fixed",
                  twin_threshold: float | None = None) -> None:
         super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
                          warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch=epoch,
+                         memory_budget=memory_budget, epoch_rule=epoch_rule,
                          twin_threshold=twin_threshold)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")

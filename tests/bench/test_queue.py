@@ -268,8 +268,9 @@ path = "{bad}"
     ("description = 'empty'", r"has neither \[\[cells\]\] nor \[\[scripts\]\]"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "epoch=3", r"cell 1: unknown key\(s\) epoch; allowed: methods, losses, datasets, samplers, "
-                r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, num_candidates, "
-                r"num_neighbors, restart_prob, precision"),
+                r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, bank, "
+                r"num_candidates, num_neighbors, restart_prob, restart_schedule, epoch_rule, "
+                r"twin_threshold, target_hardness, precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation='random9'", r"cell 1: unknown GraphCL augmentation 'random9'; choose one of "),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
@@ -286,7 +287,7 @@ path = "{bad}"
     ("[[cells]]\nmethods=['simclr']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]",
      r"unknown method\(s\) simclr; choose from graphcl, mvgrl"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['random']\nseeds=[0]",
-     r"cell 1: unknown sampler 'random'; choose one of uniform, knn, proximity"),
+     r"cell 1: unknown sampler 'random'; choose one of uniform, fixed, knn, proximity, adaptive"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
      "restart_prob=1", r"cell 1: restart_prob must be a number in \[0, 1\)"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"

@@ -47,3 +47,25 @@ def test_errors():
         GraphCL(3, "jsd")
     with pytest.raises(ValueError, match="random9"):
         GraphCL(3, augmentation="random9")
+
+
+@pytest.mark.parametrize("bank", ["projection", "both", "encoder"])
+def test_bank_content(bank):
+    torch.manual_seed(0)
+    batch = Batch.from_data_list(tiny_graphs(8))
+    model = GraphCL(3, bank=bank)
+    loss, z = model.training_step(batch, torch.Generator().manual_seed(0))
+    h1 = model.encoder(batch.x, batch.edge_index, batch.batch, 8)
+    view = model.second_view(batch, torch.Generator().manual_seed(0))
+    z2 = model.head(model.encoder(view.x, view.edge_index, view.batch, 8))
+    expected = {"projection": model.head(h1), "encoder": h1,
+                "both": torch.cat([torch.nn.functional.normalize(model.head(h1), dim=1),
+                                   torch.nn.functional.normalize(z2, dim=1)], dim=1)}[bank]
+    assert torch.allclose(z, expected, atol=1e-6)
+    assert torch.allclose(loss, model.loss(model.head(h1), z2), atol=1e-6)
+
+
+def test_bank_error():
+    with pytest.raises(ValueError, match="bank must be one of projection, both, encoder, "
+                                         "got 'views'"):
+        GraphCL(3, bank="views")

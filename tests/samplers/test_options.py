@@ -143,7 +143,7 @@ def test_cover_epochs_cover_everything_before_repeating_a_start(kind):
     emb = clustered()
     cls = KNNBatchSampler if kind == "knn" else ProximityBatchSampler
     kw = {} if kind == "knn" else {"num_candidates": 64, "num_neighbors": 8}
-    sampler = filled(cls(N, B, warmup_epochs=0, epoch="cover", seed=2, **kw), emb)
+    sampler = filled(cls(N, B, warmup_epochs=0, epoch_rule="cover", seed=2, **kw), emb)
     batches = [b for _ in range(6) for b in sampler]
     assert len(batches) == 6 * len(sampler)  # same step budget as every sampler
     assert all(len(b) == B == len(set(b)) for b in batches)
@@ -159,7 +159,7 @@ def test_cover_epochs_cover_everything_before_repeating_a_start(kind):
         leftover_batches += len(left) < B and left <= set(b)
         seen |= set(b)
     assert cycles >= 1 and leftover_batches >= 1
-    fixed = filled(cls(N, B, warmup_epochs=0, epoch="fixed", seed=2, **kw), emb)
+    fixed = filled(cls(N, B, warmup_epochs=0, epoch_rule="fixed", seed=2, **kw), emb)
     list(fixed)
     assert fixed.stats["coverage"] < 1.0
 
@@ -169,7 +169,7 @@ def test_cover_epoch_resumes_the_same_stream():
 
     def make():
         return filled(ProximityBatchSampler(N, B, num_candidates=64, num_neighbors=8,
-                                            warmup_epochs=0, epoch="cover", seed=5), emb)
+                                            warmup_epochs=0, epoch_rule="cover", seed=5), emb)
     reference = make()
     full = [b for _ in range(3) for b in reference]
     first = make()
@@ -181,8 +181,8 @@ def test_cover_epoch_resumes_the_same_stream():
 
 
 def test_epoch_rule_error():
-    with pytest.raises(ValueError, match="epoch must be one of 'fixed', 'cover', got 'all'"):
-        KNNBatchSampler(N, B, epoch="all")
+    with pytest.raises(ValueError, match="epoch_rule must be one of 'fixed', 'cover', got 'all'"):
+        KNNBatchSampler(N, B, epoch_rule="all")
 
 
 def test_restart_decay_is_the_published_schedule():
