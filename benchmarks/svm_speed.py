@@ -77,13 +77,15 @@ def run_case(name: str, seed: int) -> dict[str, object]:
                                  "width": width, "classes": len(weights)}
     for solver in ("fast", "sklearn"):
         cpu = time.process_time()
-        res = svm_cv(x, y, kernel, seed, n_jobs=1, solver=solver)  # type: ignore[arg-type]
+        res = svm_cv(x, y, kernel, seed, n_jobs=1,
+                     solver=solver)  # type: ignore[arg-type]
         record[solver] = {"cpu_s": time.process_time() - cpu, "mean": res.mean,
                           "std": res.std, "fold_accuracies": res.fold_accuracies,
                           "best_c": res.best_c}
     record["speedup_cpu"] = record["sklearn"]["cpu_s"] / record["fast"]["cpu_s"]
     record["mean_gap"] = record["fast"]["mean"] - record["sklearn"]["mean"]
-    record["liblinear_capped"] = liblinear_capped(x, y, seed) if kernel == "linear" else None
+    record["liblinear_capped"] = (liblinear_capped(x, y, seed) if kernel == "linear"
+                                  else None)
     return record
 
 

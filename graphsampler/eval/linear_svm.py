@@ -6,7 +6,8 @@ intercept_scaling=1)`` minimises, for labels :math:`y_i \in \{-1, +1\}` and
 others),
 
 .. math::
-    f(w) = \frac{1}{2} \lVert w \rVert^2 + C \sum_i \max(0, 1 - y_i\, w^\top \tilde{x}_i)^2 .
+    f(w) = \frac{1}{2} \lVert w \rVert^2
+           + C \sum_i \max(0, 1 - y_i\, w^\top \tilde{x}_i)^2 .
 
 :func:`fit_linear_svm` minimises many such problems at once (every fold, every
 :math:`C` and every one-vs-rest class of a grid search) over one shared matrix
@@ -145,12 +146,14 @@ def _newton_point(kernel: Tensor, act: Tensor, y: Tensor, c2: Tensor,
         # active rows first (stable: in row order), then padding
         idx = torch.argsort((~act[rows]).to(torch.int8), dim=1, stable=True)[:, :m]
         real = torch.arange(m, device=y.device)[None, :] < sizes[rows][:, None]
-        sub = kernel[idx[:, :, None], idx[:, None, :]] * (real[:, :, None] & real[:, None, :])
+        pair = real[:, :, None] & real[:, None, :]
+        sub = kernel[idx[:, :, None], idx[:, None, :]] * pair
         diag = torch.where(real, 1.0 / c2[rows][:, None], torch.ones_like(sub[:, 0]))
         sub.diagonal(dim1=1, dim2=2).add_(diag)
         rhs = torch.where(real, torch.gather(y[rows], 1, idx), torch.zeros_like(diag))
         sol = torch.cholesky_solve(rhs[..., None], torch.linalg.cholesky(sub))[..., 0]
-        out[rows] = out[rows].scatter(1, idx, torch.where(real, sol, torch.zeros_like(sol)))
+        sol = torch.where(real, sol, torch.zeros_like(sol))
+        out[rows] = out[rows].scatter(1, idx, sol)
         start = stop
     return out
 

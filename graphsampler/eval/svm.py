@@ -154,7 +154,8 @@ def svm_cv(
         score_all = lambda tasks: _newton_scores(x_t, y_np, tasks)  # noqa: E731
     else:
         score_all = sklearn_grid(x_np, y_np, kernel, seed, n_jobs)
-    inner_scores = score_all([(tr, te, c_values) for splits in inner for tr, te in splits])
+    inner_scores = score_all([(tr, te, c_values)
+                              for splits in inner for tr, te in splits])
     best_c = [c_values[_best_index(inner_scores[f * inner_folds:(f + 1) * inner_folds])]
               for f in range(folds)]
     test_scores = score_all([(tr, te, [c]) for (tr, te), c in zip(outer, best_c)])

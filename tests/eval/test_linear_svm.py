@@ -40,7 +40,8 @@ def test_matches_liblinear_primal(seed: int) -> None:
         # never worse than the oracle: ours is a minimiser too
         assert _objective(x, y, ours, c_value) <= _objective(x, y, ref, c_value) * (
             1 + 1e-9)
-        assert (np.sign(x @ ours[:-1] + ours[-1]) == np.sign(x @ ref[:-1] + ref[-1])).all()
+        sign = np.sign(x @ ours[:-1] + ours[-1])
+        assert (sign == np.sign(x @ ref[:-1] + ref[-1])).all()
 
 
 def test_zero_labels_leave_rows_out() -> None:
