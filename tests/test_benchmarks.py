@@ -43,6 +43,7 @@ def test_memory_readers_see_an_allocation():
         assert _helpers.peak_bytes() <= _helpers.rss_bytes() + 8 * _helpers.MIB
 
 
+@pytest.mark.slow  # three fresh interpreters that import torch: seconds
 def test_run_in_child_returns_the_result_or_says_it_failed():
     child_pid = _helpers.run_in_child(os.getpid)
     assert isinstance(child_pid, int) and child_pid != os.getpid()
