@@ -1,4 +1,4 @@
-"""Tiny synthetic graphs shared by the tests."""
+"""Tiny synthetic graphs and run records shared by the tests."""
 import torch
 from torch_geometric.data import Data
 
@@ -19,3 +19,25 @@ def tiny_graphs(num_graphs: int = 40, num_features: int = 3, seed: int = 0) -> l
         graphs.append(Data(x=torch.randn(n, num_features, generator=gen), edge_index=edge_index,
                            y=torch.tensor([i % 2])))
     return graphs
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_record(dataset, sampler, seed, acc, *, last_cos=0.2, device="cpu (x)", commit="c0",
+           **config):
+    """A run record as graphsampler.bench.run writes it, with a two-epoch history."""
+    from graphsampler.bench import RunConfig
+    cfg = RunConfig(dataset=dataset, sampler=sampler, seed=seed, **config)
+    return {
+        "method": cfg.method, "loss": cfg.loss, "dataset": dataset, "sampler": sampler,
+        "seed": seed, "epochs": cfg.epochs, "accuracy_mean": acc, "accuracy_std": 1.0,
+        "train_seconds": 2.0, "eval_seconds": 1.0, "device": device, "commit": commit,
+        "versions": {"torch": "2.13.0"}, "config": cfg.settings(),
+        "history": [
+            {"epoch": 0, "neg_cos_mean": 0.9, "neg_cos_max": 0.99, "false_negative_rate": 0.9},
+            {"epoch": 1, "neg_cos_mean": last_cos, "neg_cos_max": last_cos + 0.5,
+             "false_negative_rate": last_cos / 2,
+             "sampler_stats": {"coverage": 1.0 - last_cos / 4}},
+        ],
+    }

@@ -24,6 +24,9 @@ from graphsampler.samplers import BaseBatchSampler
 
 #: Settings that say where a run computes and reads, not what it computes.
 PLACE = ("device", "data_root")
+#: Method settings that change only what the sampler's bank holds: a uniform run is
+#: the same run whatever they are, so a sampler study pairs across them.
+SAMPLING = ("bank",)
 #: Settings that name a cell and a run rather than a variant of it.
 IDENTITY = ("method", "loss", "dataset", "sampler", "seed")
 _PROBE_ITEMS = 1 << 30  # sampler checks that need no dataset (the bank is lazy)
@@ -202,4 +205,4 @@ def _check_types(config: RunConfig) -> None:
             raise ValueError(f"{f.name} must be {name}, got {value!r}")
 
 
-__all__ = ["IDENTITY", "PLACE", "RunConfig", "method_option", "sampler_option", "setting"]
+__all__ = ["IDENTITY", "PLACE", "SAMPLING", "RunConfig", "method_option", "sampler_option", "setting"]

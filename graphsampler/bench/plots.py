@@ -12,10 +12,12 @@ from typing import Any, Sequence
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from graphsampler.bench.ablation import Pair
 from graphsampler.bench.stats import Cell
 
 ACCURACY_PNG = "accuracy.png"
 HARDNESS_PNG = "hardness.png"
+SWEEP_PNG = "m_over_n.png"
 _COLORS = {"uniform": "#4c72b0", "knn": "#dd8452", "proximity": "#55a868"}
 
 
@@ -95,6 +97,46 @@ def plot_hardness(cells: Sequence[Cell]) -> Figure:
     return fig
 
 
+def is_sweep_point(pair: Pair) -> bool:
+    r"""Whether ``pair`` is a point of the :math:`M/N` sweep: the proximity sampler with
+    no setting changed but ``num_candidates`` and ``num_neighbors``."""
+    settings = [part.split("=")[0] for part in pair.variant.split()[1:]]
+    return pair.variant.split()[0] == "proximity" and \
+        set(settings) <= {"num_candidates", "num_neighbors"} and not math.isnan(pair.m_over_n)
+
+
+def plot_sweep(pairs: Sequence[Pair]) -> Figure:
+    r"""The paired difference proximity - uniform (mean ± std over seeds) against
+    :math:`M/N` (log scale), one line per dataset; a dashed line at 0.
+
+    Args:
+        pairs (Sequence[Pair]): From :func:`~graphsampler.bench.ablation.pair_with_uniform`;
+            the sweep's points are chosen by :func:`is_sweep_point`.
+
+    Returns:
+        matplotlib.figure.Figure: One panel per method/loss.
+    """
+    groups: dict[str, dict[str, list[Pair]]] = {}
+    for pair in pairs:
+        if is_sweep_point(pair) and pair.difference is not None:
+            groups.setdefault(pair.group, {}).setdefault(pair.dataset, []).append(pair)
+    fig = Figure(figsize=(5.5 * max(1, len(groups)), 4.0), layout="constrained")
+    axes = fig.subplots(1, max(1, len(groups)), squeeze=False).ravel()
+    for ax, (group, datasets) in zip(axes, groups.items()):
+        for dataset, points in datasets.items():
+            points = sorted(points, key=lambda p: p.m_over_n)
+            ax.errorbar([p.m_over_n for p in points], [p.difference.mean for p in points],
+                        yerr=[0.0 if math.isnan(p.difference.std) else p.difference.std
+                              for p in points], marker="o", capsize=3, label=dataset)
+        ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("M / N (candidates per instance / dataset size)")
+        ax.set_ylabel("accuracy: proximity - uniform (points, paired)")
+        ax.set_title(group, fontsize=10)
+    _legend(fig, axes)
+    return fig
+
+
 def _mean_curve(cell: Cell, key: str) -> list[float]:
     length = max((len(c) for c in cell.curves.values()), default=0)
     curve = []
@@ -115,4 +157,5 @@ def _legend(fig: Figure, axes: Sequence[Any]) -> None:
                    ncols=len(handles))
 
 
-__all__ = ["ACCURACY_PNG", "HARDNESS_PNG", "plot_accuracy", "plot_hardness"]
+__all__ = ["ACCURACY_PNG", "HARDNESS_PNG", "SWEEP_PNG", "is_sweep_point", "plot_accuracy",
+           "plot_hardness", "plot_sweep"]

@@ -16,7 +16,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-from graphsampler.bench.plots import ACCURACY_PNG, HARDNESS_PNG, plot_accuracy, plot_hardness
+from graphsampler.bench.ablation import LAST_KEYS, RUN_KEYS, Pair, pair_with_uniform
+from graphsampler.bench.plots import (ACCURACY_PNG, HARDNESS_PNG, SWEEP_PNG, is_sweep_point,
+                                      plot_accuracy, plot_hardness, plot_sweep)
 from graphsampler.bench.results import RESULTS_FILE, read_results
 from graphsampler.bench.stats import (HARDNESS_KEYS, Cell, Stat, hardness_means,
                                       paired_difference, paper_results, summarize)
@@ -95,6 +97,46 @@ def _no_shortfall(cells: Sequence[Cell], pairs: int) -> str:
     return text
 
 
+def _ablation_section(pairs: Sequence[Pair]) -> list[str]:
+    lines = [
+        "## Sampler variants against uniform (paired)", "",
+        "Each variant (a sampler and its settings that differ from the defaults) against "
+        "the uniform runs of the same method, loss, dataset and seeds: Δ is the per-seed "
+        "difference variant − uniform, mean ± std (seeds). M/N: candidates per instance "
+        "over the dataset size. Diagnostics are means over the epochs after the uniform "
+        "warm-up and over seeds: in-batch negative cosine (hardness), twin rate (negative "
+        "pairs with cosine ≥ 0.999), false-negative rate, coverage (fraction of the "
+        "dataset an epoch's batches hold), walk top-ups per epoch, and the last epoch's "
+        "per-graph training counts (p10/median/p90).", "",
+        "| method/loss | dataset | variant | M/N | accuracy | Δ vs uniform | neg cos | twins "
+        "| false neg | coverage | top-ups | counts p10/med/p90 | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for p in pairs:
+        d = p.diagnostics
+        counts = "/".join(_num(d[k], ".0f") for k in LAST_KEYS)
+        lines.append(
+            f"| {p.group} | {p.dataset} | {p.variant} | {_num(p.m_over_n, '.3g')} "
+            f"| {_pm(p.accuracy)} | {_pm(p.difference, signed=True)}"
+            f"{f' ({p.difference.n})' if p.difference else ''} "
+            f"| {_num(d['neg_cos_mean'])} | {_num(d['twin_rate'])} "
+            f"| {_num(d['false_negative_rate'])} | {_num(d['coverage'], '.2f')} "
+            f"| {_num(d['walk_filled'], '.0f')} | {counts} "
+            f"| {', '.join(c[:7] + ('-dirty' if c.endswith('-dirty') else '') for c in p.commits)} |")
+    lines += ["", "### Variants across datasets", "",
+              "| method/loss | variant | datasets | mean Δ | datasets with Δ > 0 | worst Δ |",
+              "|---|---|---|---|---|---|"]
+    across: dict[tuple[str, str], list[Pair]] = {}
+    for p in pairs:
+        if p.difference is not None:
+            across.setdefault((p.group, p.variant), []).append(p)
+    for (group, variant), members in across.items():
+        diffs = [m.difference.mean for m in members]
+        lines.append(f"| {group} | {variant} | {', '.join(m.dataset for m in members)} "
+                     f"| {sum(diffs) / len(diffs):+.2f} | {sum(x > 0 for x in diffs)} of "
+                     f"{len(diffs)} | {min(diffs):+.2f} |")
+    return lines + ["", f"![paired difference against M/N]({SWEEP_PNG})", ""]
+
+
 def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE) -> str:
     r"""The markdown report of ``records``.
 
@@ -125,6 +167,10 @@ def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE)
         lines.append(f"| {cell.group} | {cell.dataset} | {cell.sampler} | "
                      + " | ".join(_num(h[k]) for k in HARDNESS_KEYS)
                      + f" | {len(cell.hardness)} |")
+    pairs = pair_with_uniform(records)
+    if any("=" in p.variant or p.variant.split()[0] not in ("knn", "proximity")
+           for p in pairs):
+        lines += ["", *_ablation_section(pairs)]
     lines += ["", "## Where the runs came from", "", "| device | commit | runs |", "|---|---|---|"]
     for (device, commit), count in Counter(
             (r.get("device", "unknown"), r.get("commit", "unknown")) for r in records).items():
@@ -166,6 +212,9 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     cells = summarize(records)
     plot_accuracy(cells).savefig(out_dir / ACCURACY_PNG, dpi=100)
     plot_hardness(cells).savefig(out_dir / HARDNESS_PNG, dpi=100)
+    pairs = pair_with_uniform(records)
+    if any(is_sweep_point(p) for p in pairs):
+        plot_sweep(pairs).savefig(out_dir / SWEEP_PNG, dpi=100)
     return report
 
 

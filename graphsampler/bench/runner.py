@@ -39,7 +39,7 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             :class:`~graphsampler.callbacks.TrainingCounts`).
 
     Returns:
-        dict: ``method, loss, dataset, sampler, seed, epochs, accuracy_mean,
+        dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
         accuracy_std`` (over the 10 folds, in %), ``fold_accuracies, best_c,
         train_seconds, eval_seconds, device, commit, versions, config`` (the settings
         that apply, :meth:`RunConfig.settings`) and ``history`` (per epoch: loss,
@@ -72,6 +72,7 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,
         "sampler": config.sampler, "seed": config.seed, "epochs": config.epochs,
+        "num_graphs": len(dataset),
         "accuracy_mean": float(scores.mean), "accuracy_std": float(scores.std),
         "fold_accuracies": [float(a) for a in scores.fold_accuracies],
         "best_c": [float(c) for c in scores.best_c],

@@ -9,7 +9,7 @@ from graphsampler.bench import (RunConfig, paper_results, read_results, render_r
                                 summarize, write_report)
 from graphsampler.bench.plots import plot_accuracy
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from synthetic import PNG_MAGIC, run_record as record
 # Accuracy by seed of each hand-made cell (method graphcl/infonce unless noted).
 ACCURACY = {
     ("MUTAG", "uniform"): {0: 85.0, 1: 86.0, 2: 88.0},
@@ -18,23 +18,6 @@ ACCURACY = {
     ("IMDB-BINARY", "uniform"): {0: 70.0, 1: 71.0},
     ("IMDB-BINARY", "proximity"): {0: 69.5, 1: 70.0},
 }
-
-
-def record(dataset, sampler, seed, acc, *, last_cos=0.2, device="cpu (x)", commit="c0",
-           **config):
-    cfg = RunConfig(dataset=dataset, sampler=sampler, seed=seed, **config)
-    return {
-        "method": cfg.method, "loss": cfg.loss, "dataset": dataset, "sampler": sampler,
-        "seed": seed, "epochs": cfg.epochs, "accuracy_mean": acc, "accuracy_std": 1.0,
-        "train_seconds": 2.0, "eval_seconds": 1.0, "device": device, "commit": commit,
-        "versions": {"torch": "2.13.0"}, "config": cfg.settings(),
-        "history": [
-            {"epoch": 0, "neg_cos_mean": 0.9, "neg_cos_max": 0.99, "false_negative_rate": 0.9},
-            {"epoch": 1, "neg_cos_mean": last_cos, "neg_cos_max": last_cos + 0.5,
-             "false_negative_rate": last_cos / 2,
-             "sampler_stats": {"coverage": 1.0 - last_cos / 4}},
-        ],
-    }
 
 
 def hand_made_records() -> list[dict]:
