@@ -156,3 +156,63 @@ def test_a_record_that_cannot_be_written_is_printed_not_lost(tu_mirror, tmp_path
     assert "No space left on device" in last and "the record of seed 0 is on stdout" in last
     record = json.loads(captured.out.splitlines()[0])
     assert record["dataset"] == "MUTAG" and len(record["fold_accuracies"]) == 10
+
+
+def _tu_zip(path, name, num_graphs=40, seed=0):
+    r"""A TU-format zip of ``num_graphs`` random graphs in two classes (rings and stars)."""
+    import zipfile
+    gen = torch.Generator().manual_seed(seed)
+    edges, indicator, labels, offset = [], [], [], 0
+    for g in range(num_graphs):
+        n = int(torch.randint(4, 9, (1,), generator=gen))
+        pairs = [(i, (i + 1) % n) for i in range(n)] if g % 2 else [(0, i) for i in range(1, n)]
+        edges += [(offset + u + 1, offset + v + 1) for u, v in pairs]
+        edges += [(offset + v + 1, offset + u + 1) for u, v in pairs]
+        indicator += [g + 1] * n
+        labels.append(g % 2)
+        offset += n
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}/{name}_A.txt",
+                         "\n".join(f"{u}, {v}" for u, v in edges) + "\n")
+        archive.writestr(f"{name}/{name}_graph_indicator.txt",
+                         "\n".join(map(str, indicator)) + "\n")
+        archive.writestr(f"{name}/{name}_graph_labels.txt", "\n".join(map(str, labels)) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_any_tu_dataset_in_the_mirror_trains_and_evaluates(tmp_path, monkeypatch, capsys):
+    # PTC_MR is not one of the seven the manifest lists: nothing else is configured
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    _tu_zip(mirror / "PTC_MR.zip", "PTC_MR")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(mirror))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "ptc.jsonl"
+    assert main(["train", "--dataset", "PTC_MR", "--sampler", "proximity", "--epochs", "2",
+                 "--batch-size", "8", "--num-candidates", "0.5", "--num-neighbors", "0.1",
+                 "--device", "cpu", "--quiet", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["dataset"] == "PTC_MR" and record["num_graphs"] == 40
+    assert len(record["fold_accuracies"]) == 10 and 0 <= record["accuracy_mean"] <= 100
+    assert record["config"]["num_candidates"] == 0.5
+
+
+def test_a_tu_zip_pyg_cannot_parse_ends_in_one_line(tmp_path, monkeypatch, capsys):
+    import zipfile
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    with zipfile.ZipFile(mirror / "BROKEN.zip", "w") as archive:
+        archive.writestr("BROKEN/BROKEN_A.txt", "1, 2\n2, 3\n3, 9\n")  # node 9 has no graph
+        archive.writestr("BROKEN/BROKEN_graph_indicator.txt", "1\n1\n1\n")
+        archive.writestr("BROKEN/BROKEN_graph_labels.txt", "0\n")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(mirror))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--dataset", "BROKEN", "--device", "cpu", "--quiet",
+              "--out", str(tmp_path / "x.jsonl")])
+    assert exit_info.value.code == 2
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if not line.startswith("graphsampler: ")]
+    assert len(err) == 1 and "cannot process the raw files of BROKEN" in err[0]
+    assert "Traceback" not in err[0] and not (tmp_path / "x.jsonl").exists()

@@ -161,7 +161,16 @@ def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
             raise ValueError(f"cannot read {cached} ({type(exc).__name__}: {reason}): delete "
                              f"{folder / 'processed'} and rerun") from exc
     if not downloading:
-        return TUDataset(str(folder.parent), name)
+        try:
+            return TUDataset(str(folder.parent), name)
+        except Exception as exc:  # raw files PyG cannot parse
+            shutil.rmtree(folder / "processed", ignore_errors=True)
+            reason = (str(exc).splitlines() or [""])[0][:120]
+            raise ValueError(f"cannot process the raw files of {name} in {folder / 'raw'} "
+                             f"({type(exc).__name__}: {reason}): they are not in the TU "
+                             f"format ({name}_A.txt, {name}_graph_indicator.txt, "
+                             f"{name}_graph_labels.txt, one entry per line); fix or replace "
+                             f"{name}.zip and delete {folder}") from exc
     created = missing_ancestors(folder / "raw")
     try:
         return TUDataset(str(folder.parent), name)
