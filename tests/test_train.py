@@ -256,7 +256,7 @@ def test_a_bf16_step_is_close_to_the_float32_step():
     assert 0 < error < 0.02  # bfloat16 keeps 8 bits: about 0.4% per rounding
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.cuda
 def test_bf16_training_on_cuda():
     ds, model, sampler = mvgrl_setup()
     result = train(model, ds, sampler, epochs=2, device="cuda", progress=False,

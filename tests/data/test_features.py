@@ -102,7 +102,7 @@ def test_feature_errors():
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.cuda
 def test_features_stay_on_input_device():
     star = nx.star_graph(3)
     ei = _edge_index(star).cuda()

@@ -89,7 +89,7 @@ def test_bad_input_messages():
         Adjacency(edge_index, 3)(torch.randn(2, 4))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.cuda
 def test_cuda_matches_cpu():
     edge_index = random_edges(50, 300, 5)
     x = torch.randn(50, 8, requires_grad=True)

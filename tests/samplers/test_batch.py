@@ -5,7 +5,7 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from graphsampler.samplers.batch import (
+from graphsampler.samplers import (
     KNNBatchSampler,
     ProximityBatchSampler,
     UniformBatchSampler,
@@ -219,7 +219,7 @@ def test_update_errors(kind):
         sampler.update(torch.tensor([0]), torch.full((1, 4), float("nan")))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.cuda
 def test_proximity_on_cuda_bank():
     sampler = ProximityBatchSampler(N, B, num_candidates=64, num_neighbors=8, warmup_epochs=0)
     sampler.update(torch.arange(N, device="cuda"), torch.randn(N, 8, device="cuda"))
