@@ -71,14 +71,24 @@ SAMPLERS: dict[str, type[BaseBatchSampler]] = {
 
 
 def keyword_defaults(cls: type) -> dict[str, object]:
-    r"""The keyword arguments of ``cls``'s constructor, with their defaults.
+    r"""The keyword arguments of ``cls``'s constructor, with their defaults; a
+    constructor that passes ``**kwargs`` on to its base class's also takes the base's.
 
     Example:
         >>> keyword_defaults(MVGRL)["hidden_channels"]
         512
     """
-    return {name: p.default for name, p in inspect.signature(cls).parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    out: dict[str, object] = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        params = inspect.signature(klass.__init__).parameters.values()
+        for p in params:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                out.setdefault(p.name, p.default)
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+    return out
 
 
 __all__ = ["METHODS", "SAMPLERS", "MethodSpec", "keyword_defaults"]

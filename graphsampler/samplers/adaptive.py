@@ -2,7 +2,7 @@ r"""A proximity sampler that tunes its own hardness: :math:`M` steered to a targ
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -10,7 +10,6 @@ from torch import Tensor
 
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.prosampler import ProximityBatchSampler
-from graphsampler.samplers.proximity import DEFAULT_MEMORY_BUDGET
 
 #: Anchors and random pairs drawn to estimate the uniform and kNN similarity levels.
 SAMPLE_SIZE = 512
@@ -83,11 +82,8 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
         target_hardness (float): Target :math:`r^* \in (0, 1)`. (default: :obj:`0.3`)
         gain (float): Step :math:`\eta > 0` of :math:`\log M` per unit of error.
             (default: :obj:`2.0`)
-        num_candidates, num_neighbors, restart_prob, restart_schedule, max_steps,
-            drop_last, seed,
-            device, warmup_epochs, refresh_every, memory_budget, epoch_rule, twin_threshold:
-            As :class:`ProximityBatchSampler`; ``num_candidates`` is the starting
-            :math:`M`.
+        **kwargs: Everything :class:`ProximityBatchSampler` takes; ``num_candidates``
+            is the starting :math:`M`.
 
     Example:
         >>> sampler = AdaptiveProximityBatchSampler(1000, 32, target_hardness=0.3,
@@ -95,22 +91,8 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
     """
 
     def __init__(self, num_items: int, batch_size: int, *, target_hardness: float = 0.3,
-                 gain: float = 2.0, num_candidates: int | float = 1000,
-                 num_neighbors: int | float = 100,
-                 restart_prob: float | Callable[[int], float] = 0.2,
-                 restart_schedule: Literal["constant", "decay"] = "constant",
-                 max_steps: int | None = None, drop_last: bool = False,
-                 seed: int = 0, device: torch.device | str | None = None,
-                 warmup_epochs: int = 1, refresh_every: int | None = None,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch_rule: Literal["fixed", "cover"] = "fixed",
-                 twin_threshold: float | None = None) -> None:
-        super().__init__(num_items, batch_size, num_candidates=num_candidates,
-                         num_neighbors=num_neighbors, restart_prob=restart_prob,
-                         restart_schedule=restart_schedule, max_steps=max_steps, drop_last=drop_last, seed=seed, device=device,
-                         warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch_rule=epoch_rule,
-                         twin_threshold=twin_threshold)
+                 gain: float = 2.0, **kwargs: Any) -> None:
+        super().__init__(num_items, batch_size, **kwargs)
         if isinstance(target_hardness, bool) or not isinstance(target_hardness, (int, float)) \
                 or not 0 < target_hardness < 1:
             raise ValueError(f"target_hardness must be a number in (0, 1) (0: uniform "

@@ -155,8 +155,9 @@ class KNNBatchSampler(HardBatchSampler):
     Args:
         num_items (int): Dataset size :math:`N`.
         batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
-        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget, epoch_rule,
-            twin_threshold: As :class:`HardBatchSampler`.
+        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
+            ``refresh_every``, ``memory_budget``, ``epoch_rule``, ``twin_threshold``, as
+            :class:`HardBatchSampler` takes them.
 
     Example:
         >>> sampler = KNNBatchSampler(100, batch_size=8, warmup_epochs=0)
@@ -165,16 +166,8 @@ class KNNBatchSampler(HardBatchSampler):
         8
     """
 
-    def __init__(self, num_items: int, batch_size: int, *, drop_last: bool = False,
-                 seed: int = 0, device: torch.device | str | None = None,
-                 warmup_epochs: int = 1, refresh_every: int | None = None,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch_rule: Literal["fixed", "cover"] = "fixed",
-                 twin_threshold: float | None = None) -> None:
-        super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
-                         warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch_rule=epoch_rule,
-                         twin_threshold=twin_threshold)
+    def __init__(self, num_items: int, batch_size: int, **kwargs: Any) -> None:
+        super().__init__(num_items, batch_size, **kwargs)
         self._table: Tensor | None = None
 
     def _refresh(self, progress: EpochProgress) -> None:

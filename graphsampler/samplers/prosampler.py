@@ -1,16 +1,14 @@
 r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
 from __future__ import annotations
 
-from typing import Callable, Literal
-
-import torch
+from typing import Any, Callable, Literal
 
 from torch import Tensor
 
 from graphsampler.samplers._checks import check_int, check_restart_prob, resolve_count
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
-from graphsampler.samplers.proximity import DEFAULT_MEMORY_BUDGET, build_proximity_graph
+from graphsampler.samplers.proximity import build_proximity_graph
 from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
 
@@ -43,12 +41,11 @@ class ProximityBatchSampler(HardBatchSampler):
         max_steps (int, optional): Step cap of a walk (default: :obj:`64 * B`; walks
             that stop finding new instances end earlier, see
             :func:`random_walk_with_restart`).
-        drop_last, seed, device, warmup_epochs, refresh_every, memory_budget: As
-            :class:`HardBatchSampler`.
-        epoch_rule (str): ``"fixed"`` or ``"cover"`` (the published rule), see
-            :class:`HardBatchSampler`. (default: :obj:`"fixed"`)
-        twin_threshold (float, optional): Never link an instance to candidates this
-            similar (cosine) while others remain. (default: :obj:`None`)
+        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
+            ``refresh_every``, ``memory_budget``, as :class:`HardBatchSampler` takes
+            them; ``epoch_rule`` (``"fixed"``, or ``"cover"``: the published rule) and
+            ``twin_threshold`` (never link an instance to candidates this similar while
+            others remain) above all.
 
     Example:
         >>> from torch_geometric.loader import DataLoader
@@ -65,16 +62,8 @@ class ProximityBatchSampler(HardBatchSampler):
                  num_candidates: int | float = 1000, num_neighbors: int | float = 100,
                  restart_prob: float | Callable[[int], float] = 0.2,
                  restart_schedule: Literal["constant", "decay"] = "constant",
-                 max_steps: int | None = None, drop_last: bool = False,
-                 seed: int = 0, device: torch.device | str | None = None,
-                 warmup_epochs: int = 1, refresh_every: int | None = None,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 epoch_rule: Literal["fixed", "cover"] = "fixed",
-                 twin_threshold: float | None = None) -> None:
-        super().__init__(num_items, batch_size, drop_last=drop_last, seed=seed, device=device,
-                         warmup_epochs=warmup_epochs, refresh_every=refresh_every,
-                         memory_budget=memory_budget, epoch_rule=epoch_rule,
-                         twin_threshold=twin_threshold)
+                 max_steps: int | None = None, **kwargs: Any) -> None:
+        super().__init__(num_items, batch_size, **kwargs)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")
         if k >= m:
