@@ -60,7 +60,8 @@ def test_accuracy_table_matches_hand_computed_statistics():
         verdict = "yes" if statistics.mean(values) >= mean - std else "**no**"
         assert row[:4] == [ours, str(len(values)), f"{mean:.2f} ± {std:.2f}",
                            f"{statistics.mean(values) - mean:+.2f}"]
-        assert row[6] == verdict
+        assert row[6] == ("copied" if dataset == "MUTAG" else "rerun")  # the paper's uniform
+        assert row[7] == verdict and row[8] == "c0"
     # paired differences over the shared seeds only
     mutag = [ACCURACY[("MUTAG", "proximity")][s] - ACCURACY[("MUTAG", "uniform")][s]
              for s in (0, 1)]
@@ -74,8 +75,8 @@ def test_accuracy_table_matches_hand_computed_statistics():
     assert rows[("graphcl/infonce", "MUTAG", "uniform")][4:6] == ["–", "–"]
     # other settings: own row, no verdict; no paper value: no verdict
     assert rows[("graphcl/infonce epochs=5", "MUTAG", "uniform")] == [
-        "60.00", "1", "86.80 ± 1.34", "-26.80", "–", "–", "–"]
-    assert rows[("mvgrl/jsd", "PROTEINS", "uniform")] == ["70.00", "1"] + ["–"] * 5
+        "60.00", "1", "86.80 ± 1.34", "-26.80", "–", "–", "copied", "–", "c0"]
+    assert rows[("mvgrl/jsd", "PROTEINS", "uniform")] == ["70.00", "1"] + ["–"] * 6 + ["c0"]
     assert len(rows) == 7
 
 
