@@ -325,7 +325,7 @@ def test_bad_suite_files(tmp_path, text, message):
 
 
 def test_unknown_suites():
-    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of cpu, mvgrl_bf16, paper, quick, "
+    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, confirm, cpu, mvgrl_bf16, paper, quick, "
                                          "speed or give a path to a .toml file"):
         load_suite("full")
     with pytest.raises(ValueError, match="suite file nowhere/x.toml not found"):
