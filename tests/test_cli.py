@@ -87,7 +87,7 @@ BAD = [
     (TRAIN + ["--lr", "fast"], "argument --lr: invalid float value: 'fast'"),
     (TRAIN + ["--sampler", "proximity", "--num-candidates", "0"], "num_candidates must be >= 1"),
     (TRAIN + ["--sampler", "proximity", "--num-neighbors", "0"], "num_neighbors must be >= 1"),
-    (TRAIN + ["--sampler", "proximity", "--num-neighbors", "2000"],
+    (TRAIN + ["--sampler", "proximity", "--num-candidates", "1000", "--num-neighbors", "2000"],
      "num_neighbors (2000) must be smaller than num_candidates (1000)"),
     (TRAIN + ["--sampler", "proximity", "--restart-prob", "1"], "restart_prob must be a number"),
     (TRAIN + ["--sampler", "proximity", "--restart-prob", "-0.5"], "got -0.5"),

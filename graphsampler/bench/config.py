@@ -51,7 +51,10 @@ def sampler_option(default: Any, help: str) -> Any:
 @dataclass(frozen=True)
 class RunConfig:
     r"""One run: a method, a sampler, a dataset and a seed, and how to train them; the
-    defaults are the paper's settings. ``None`` means the method's own (``loss``,
+    defaults are the paper's protocol (20 epochs, batch 128, the methods' own learning
+    rates and widths, restart probability 0.2) and the proximity graph's size that the
+    sampler study chose, M = 0.03 N and k = M / 10 (``docs/sampler-study.md``; the paper
+    publishes no graph settings). ``None`` means the method's own (``loss``,
     ``lr``, ``hidden_channels``); a built config holds the resolved value.
 
     Raises:
@@ -81,10 +84,11 @@ class RunConfig:
         "projection", "what GraphCL puts in the sampler's bank: projection (first view), "
                       "both (both views' projections), encoder (first view)")
     num_candidates: int | float = sampler_option(
-        1000, "M: candidates per instance of the proximity graph (a float in (0, 1]: a "
-              "fraction of the dataset size N)")
+        0.03, "M: candidates per instance of the proximity graph (a float in (0, 1]: a "
+              "fraction of the dataset size N; the paper's image setting is 1000)")
     num_neighbors: int | float = sampler_option(
-        100, "k: neighbours kept per instance (a float in (0, 1]: a fraction of N)")
+        0.003, "k: neighbours kept per instance (a float in (0, 1]: a fraction of N; "
+               "the paper's image setting is 100)")
     restart_prob: float = sampler_option(0.2, "alpha: restart probability of the "
                                               "random walk")
     restart_schedule: str = sampler_option(

@@ -96,7 +96,9 @@ class Cell:
     Attributes:
         group: ``method/loss``, plus the settings that differ from the paper's.
         method, loss, dataset, sampler: What the row is about.
-        paper_settings: Whether the runs used the paper's settings.
+        paper_settings: Whether the runs used the default settings (the paper's
+            protocol, see :class:`~graphsampler.bench.RunConfig`), which the paper's
+            numbers are compared with.
         accuracy: By seed, each run's mean accuracy over folds.
         hardness: By seed, the last epoch's :data:`HARDNESS_KEYS`.
         curves: By seed, per epoch, the :data:`HARDNESS_KEYS`.

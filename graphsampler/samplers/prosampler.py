@@ -29,9 +29,11 @@ class ProximityBatchSampler(HardBatchSampler):
         num_items (int): Dataset size :math:`N`.
         batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
         num_candidates (int or float): Candidates :math:`M` per instance, or a fraction
-            of :math:`N`. (default: :obj:`1000`)
+            of :math:`N` (then at least :math:`k + 1`). (default: :obj:`0.03`, chosen by
+            the study in ``docs/sampler-study.md``; the paper's image setting is 1000)
         num_neighbors (int or float): Out-degree :math:`k < \min(M, N)`, or a fraction
-            of :math:`N`. (default: :obj:`100`)
+            of :math:`N`. (default: :obj:`0.003`, :math:`M/10` as in the paper's 1000
+            and 100)
         restart_prob (float or callable): Restart probability :math:`\alpha \in [0, 1)`,
             or a function ``epoch -> alpha`` such as :class:`RestartDecay`.
             (default: :obj:`0.2`)
@@ -59,13 +61,15 @@ class ProximityBatchSampler(HardBatchSampler):
     """
 
     def __init__(self, num_items: int, batch_size: int, *,
-                 num_candidates: int | float = 1000, num_neighbors: int | float = 100,
+                 num_candidates: int | float = 0.03, num_neighbors: int | float = 0.003,
                  restart_prob: float | Callable[[int], float] = 0.2,
                  restart_schedule: Literal["constant", "decay"] = "constant",
                  max_steps: int | None = None, **kwargs: Any) -> None:
         super().__init__(num_items, batch_size, **kwargs)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")
+        if isinstance(num_candidates, float) and m <= k < num_items - 1:
+            m = k + 1  # a fraction of a small N: keep k best of at least k + 1
         if k >= m:
             raise ValueError(
                 f"num_neighbors ({k}) must be smaller than num_candidates ({m}): each "

@@ -291,7 +291,8 @@ path = "{bad}"
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
      "restart_prob=1", r"cell 1: restart_prob must be a number in \[0, 1\)"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['proximity']\nseeds=[0]\n"
-     "num_neighbors=1000", r"cell 1: num_neighbors \(1000\) must be smaller than num_candidates"),
+     "num_candidates=1000\nnum_neighbors=1000",
+     r"cell 1: num_neighbors \(1000\) must be smaller than num_candidates"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "epochs=0", r"cell 1: epochs must be >= 1, got 0"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"

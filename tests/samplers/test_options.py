@@ -80,9 +80,19 @@ def test_fractions_resolve_against_n():
     assert (sampler.num_candidates, sampler.num_neighbors) == (100, 10)
     exact = ProximityBatchSampler(200, 32, num_candidates=1.0, num_neighbors=0.05)
     assert (exact.num_candidates, exact.num_neighbors) == (200, 10)
+    clamped = ProximityBatchSampler(1000, 32, num_candidates=0.01, num_neighbors=10)
+    assert clamped.num_candidates == 11  # a fraction resolves to at least k + 1
     with pytest.raises(ValueError, match=r"num_neighbors \(10\) must be smaller than "
                                          r"num_candidates \(10\)"):
-        ProximityBatchSampler(1000, 32, num_candidates=0.01, num_neighbors=10)
+        ProximityBatchSampler(1000, 32, num_candidates=10, num_neighbors=10)
+
+
+def test_defaults_are_the_study_fractions_and_work_on_tiny_datasets():
+    sampler = ProximityBatchSampler(5000, 128)
+    assert (sampler.num_candidates, sampler.num_neighbors) == (150, 15)
+    tiny = filled(ProximityBatchSampler(10, 4, warmup_epochs=0), torch.randn(10, 3))
+    assert (tiny.num_candidates, tiny.num_neighbors) == (2, 1)
+    assert all(len(set(b)) == len(b) for b in tiny)
 
 
 def with_twins(n=60, groups=6, dim=8, seed=0):
