@@ -133,7 +133,7 @@ def plot_sweep(pairs: Sequence[Pair]) -> Figure:
         ax.set_xlabel("M / N (candidates per instance / dataset size)")
         ax.set_ylabel("accuracy: proximity - uniform (points, paired)")
         ax.set_title(group, fontsize=10)
-    _legend(fig, axes)
+        ax.legend(fontsize=8, loc="best")
     return fig
 
 
