@@ -220,7 +220,7 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     if not records:
         raise ValueError(f"{results} holds no complete run record; run the bench first")
     report = out_dir / REPORT_FILE
-    report.write_text(render_report(records, str(results)), encoding="utf-8")
+    report.write_text(render_report(records, RESULTS_FILE), encoding="utf-8")  # beside it
     cells = summarize(records)
     plot_accuracy(cells).savefig(out_dir / ACCURACY_PNG, dpi=100)
     plot_hardness(cells).savefig(out_dir / HARDNESS_PNG, dpi=100)
