@@ -101,6 +101,9 @@ class RunConfig:
     twin_threshold: float | None = sampler_option(
         None, "cosine at and above which a candidate is the anchor's twin and not "
               "linked (e.g. 0.999; default: none)")
+    dedupe_twins: float | None = sampler_option(
+        None, "proximity samplers: cosine at and above which two graphs are twins; a "
+              "batch holds at most one of each twin group (e.g. 0.999; default: none)")
     target_hardness: float | None = sampler_option(
         None, "adaptive sampler: target hardness ratio in (0, 1), 0 uniform, 1 kNN "
               "(default: the sampler's)")

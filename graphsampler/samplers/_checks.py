@@ -50,13 +50,13 @@ def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
-def check_twin_threshold(value: float | None) -> float | None:
+def check_twin_threshold(value: float | None, name: str = "twin_threshold") -> float | None:
     r"""Checks a twin threshold: ``None``, or a cosine similarity in ``(-1, 1]``."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             not math.isfinite(value) or not -1 < value <= 1:
-        raise ValueError(f"twin_threshold must be None or a cosine similarity in (-1, 1] "
+        raise ValueError(f"{name} must be None or a cosine similarity in (-1, 1] "
                          f"(e.g. 0.999), got {value!r}")
     return float(value)
 

@@ -5,10 +5,11 @@ from typing import Any, Callable, Literal
 
 from torch import Tensor
 
-from graphsampler.samplers._checks import check_int, check_restart_prob, resolve_count
+from graphsampler.samplers._checks import (check_int, check_restart_prob, check_twin_threshold,
+                                           resolve_count)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph
+from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
 from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
 
@@ -43,6 +44,13 @@ class ProximityBatchSampler(HardBatchSampler):
         max_steps (int, optional): Step cap of a walk (default: :obj:`64 * B`; walks
             that stop finding new instances end earlier, see
             :func:`random_walk_with_restart`).
+        dedupe_twins (float, optional): Cosine similarity at and above which two
+            instances are twins (:func:`twin_groups`, from the bank at every rebuild):
+            a batch then holds at most one instance of each twin group, the first its
+            walk visits, while the dataset has enough groups. Twins give a loss no
+            negative to learn from (1-WL-equivalent graphs under a GIN are the same
+            point); a walk through a cluster of them fills a batch with copies. Scores
+            all :math:`N^2` pairs per rebuild. (default: :obj:`None`)
         **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
             ``refresh_every``, ``memory_budget``, as :class:`HardBatchSampler` takes
             them; ``epoch_rule`` (``"fixed"``, or ``"cover"``: the published rule) and
@@ -64,7 +72,8 @@ class ProximityBatchSampler(HardBatchSampler):
                  num_candidates: int | float = 0.03, num_neighbors: int | float = 0.003,
                  restart_prob: float | Callable[[int], float] = 0.2,
                  restart_schedule: Literal["constant", "decay"] = "constant",
-                 max_steps: int | None = None, **kwargs: Any) -> None:
+                 max_steps: int | None = None, dedupe_twins: float | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(num_items, batch_size, **kwargs)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")
@@ -89,7 +98,9 @@ class ProximityBatchSampler(HardBatchSampler):
         self.num_neighbors = k
         self.restart_prob = restart_prob
         self.max_steps = None if max_steps is None else check_int(max_steps, "max_steps", 0)
+        self.dedupe_twins = check_twin_threshold(dedupe_twins, "dedupe_twins")
         self._graph: Tensor | None = None
+        self._groups: Tensor | None = None
 
     def restart_prob_at(self, epoch: int) -> float:
         r"""The restart probability used in ``epoch``."""
@@ -101,12 +112,17 @@ class ProximityBatchSampler(HardBatchSampler):
             self.bank.embeddings, self.num_neighbors, self.num_candidates,
             generator=progress.generator, memory_budget=self.memory_budget,
             twin_threshold=self.twin_threshold)
+        if self.dedupe_twins is not None:
+            self._groups = twin_groups(self.bank.embeddings, self.dedupe_twins,
+                                       memory_budget=self.memory_budget)
+            self.stats["twin_groups"] = int(self._groups.unique().numel())
 
     def _grow(self, progress: EpochProgress, starts: Tensor) -> Tensor:
         assert self._graph is not None
         walk = random_walk_with_restart(self._graph, starts, self.batch_size,
                                         self.restart_prob_at(progress.epoch),
-                                        generator=progress.generator, max_steps=self.max_steps)
+                                        generator=progress.generator, max_steps=self.max_steps,
+                                        groups=self._groups)
         self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + walk.num_filled
         self.stats["walk_steps"] = max(self.stats.get("walk_steps", 0), walk.steps)
         return walk.batches
@@ -116,4 +132,5 @@ class ProximityBatchSampler(HardBatchSampler):
                 f"batch_size={self.batch_size}, num_candidates={self.num_candidates}, "
                 f"num_neighbors={self.num_neighbors}, restart_prob={self.restart_prob}, "
                 f"epoch={self.epoch_rule!r}, twin_threshold={self.twin_threshold}, "
+                f"dedupe_twins={self.dedupe_twins}, "
                 f"seed={self.seed})")

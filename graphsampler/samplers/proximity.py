@@ -171,3 +171,46 @@ def build_proximity_graph(
     if return_candidates:
         return out, torch.cat(drawn)
     return out
+
+
+def twin_groups(embeddings: Tensor, threshold: float, *,
+                memory_budget: int = DEFAULT_MEMORY_BUDGET) -> Tensor:
+    r"""Labels every instance by the first instance it is a twin of.
+
+    Instance :math:`i` gets the smallest :math:`j` with
+    :math:`\cos(e_i, e_j) \geq` ``threshold`` (:math:`j \leq i`, since :math:`i` is its
+    own twin). Instances the encoder cannot tell apart (1-WL-equivalent graphs under a
+    GIN, whose embeddings agree up to rounding) share a label. All :math:`N^2`
+    similarities are scored, in chunks of anchors under ``memory_budget`` bytes.
+
+    Args:
+        embeddings (torch.Tensor): Bank rows, shape :obj:`[N, d]`, finite.
+        threshold (float): Cosine similarity in :math:`(-1, 1]` at and above which two
+            instances are twins.
+        memory_budget (int): Bytes of scratch memory one chunk may use.
+
+    Returns:
+        torch.Tensor: Group labels, shape :obj:`[N]`, int64, each an instance index.
+
+    Example:
+        >>> emb = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
+        >>> twin_groups(emb, 0.999)
+        tensor([0, 1, 0, 1])
+    """
+    if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
+        raise ValueError("embeddings must be a 2-D tensor [N, d]")
+    if check_twin_threshold(threshold, "threshold") is None:
+        raise ValueError("threshold must be a cosine similarity in (-1, 1], got None")
+    check_int(memory_budget, "memory_budget", 1)
+    n = embeddings.size(0)
+    emb = F.normalize(embeddings.float(), dim=1)
+    chunk = max(1, memory_budget // (5 * max(n, 1)))  # float32 scores and a bool mask
+    labels = torch.empty(n, dtype=torch.long, device=embeddings.device)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        twins = (emb[start:stop] @ emb.T) >= threshold
+        rows = torch.arange(stop - start, device=emb.device)
+        twins[rows, rows + start] = True  # rounding never makes an instance its own stranger
+        labels[start:stop] = twins.to(torch.uint8).argmax(dim=1)  # the first True
+    return labels
+

@@ -24,21 +24,28 @@ class WalkResult(NamedTuple):
     steps: int
 
 
-def first_distinct(traj: Tensor, count: int) -> tuple[Tensor, Tensor]:
+def first_distinct(traj: Tensor, count: int, keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
     r"""The first ``count`` distinct values of every row of ``traj``, in order of appearance.
 
     Args:
         traj (torch.Tensor): Shape :obj:`[W, T]`, int64.
         count (int): How many distinct values to take per row.
+        keys (torch.Tensor, optional): What distinct means, shape :obj:`[W, T]`: a
+            value is taken only where its key first appears in its row (default: the
+            values themselves).
 
     Returns:
         (torch.Tensor, torch.Tensor): the values :obj:`[W, count]` and a boolean mask
         :obj:`[W, count]` that is ``False`` where a row had fewer distinct values.
+
+    Example:
+        >>> first_distinct(torch.tensor([[3, 3, 1, 2]]), 2)
+        (tensor([[3, 1]]), tensor([[True, True]]))
     """
     w, t = traj.shape
-    vals, order = traj.sort(dim=1, stable=True)  # equal values stay in time order
-    first = torch.ones_like(vals, dtype=torch.bool)
-    first[:, 1:] = vals[:, 1:] != vals[:, :-1]
+    sorted_keys, order = (traj if keys is None else keys).sort(dim=1, stable=True)
+    first = torch.ones_like(sorted_keys, dtype=torch.bool)  # equal keys stay in time order
+    first[:, 1:] = sorted_keys[:, 1:] != sorted_keys[:, :-1]
     never = t  # a time no step has
     first_time = torch.where(first, order, torch.full_like(order, never))
     times = first_time.sort(dim=1).values[:, :count]
@@ -128,6 +135,7 @@ def random_walk_with_restart(
     *,
     generator: torch.Generator | None = None,
     max_steps: int | None = None,
+    groups: Tensor | None = None,
 ) -> WalkResult:
     r"""Runs one random walk with restart per start node until it has visited
     ``num_distinct`` distinct nodes, all walkers advancing together.
@@ -142,6 +150,11 @@ def random_walk_with_restart(
     trapped in a small reachable set after a few hundred steps rather than
     ``max_steps``.
 
+    With ``groups``, distinct means distinct groups: a walk records the first node it
+    visits of each group (e.g. of each set of twins, :func:`twin_groups`), and its
+    top-ups are drawn from groups it lacks, one node per group, for as long as there
+    are such groups.
+
     Every walk step is one tensor operation over all walkers: the cost is
     :math:`O(\text{steps} \cdot W)` device work and no Python work per node.
 
@@ -153,6 +166,8 @@ def random_walk_with_restart(
         generator (torch.Generator, optional): Source of randomness, on the device of
             ``neighbors``.
         max_steps (int, optional): Step cap. (default: :obj:`64 * B`)
+        groups (torch.Tensor, optional): A group label in :math:`[0, N)` per node,
+            shape :obj:`[N]`, int64. (default: :obj:`None`, every node its own group)
 
     Returns:
         WalkResult: the batches :obj:`[W, B]`, the top-up count and the step count.
@@ -169,23 +184,29 @@ def random_walk_with_restart(
     check_int(num_distinct, "num_distinct", 1, n)
     alpha = check_restart_prob(restart_prob)
     max_steps = 64 * num_distinct if max_steps is None else check_int(max_steps, "max_steps", 0)
+    if groups is not None:
+        groups = check_indices(groups, n, "groups").to(device)
+        if groups.shape != (n,):
+            raise ValueError(f"groups must hold one label per node, shape [{n}], got "
+                             f"{list(groups.shape)}")
 
     round_len = walk_round_len(num_distinct)
     traj, steps = starts[:, None], 0
-    found = torch.ones_like(starts)  # distinct nodes per walker
-    stalled = torch.zeros_like(starts)  # rounds since a walker last found a new node
+    found = torch.ones_like(starts)  # distinct nodes (groups) per walker
+    stalled = torch.zeros_like(starts)  # rounds since a walker last found a new one
     while steps < max_steps:
         cols = _advance(neighbors, starts, traj[:, -1], min(round_len, max_steps - steps),
                         alpha, generator)
         steps += cols.size(1)
         traj = torch.cat([traj, cols], dim=1)
-        sorted_traj = traj.sort(dim=1).values
+        sorted_traj = (traj if groups is None else groups[traj]).sort(dim=1).values
         distinct = 1 + (sorted_traj[:, 1:] != sorted_traj[:, :-1]).sum(dim=1)
         stalled = torch.where(distinct > found, 0, stalled + 1)
         found = distinct
         if bool(((distinct >= num_distinct) | (stalled >= STALL_ROUNDS)).all()):
             break
-    batches, valid = first_distinct(traj, num_distinct)
+    batches, valid = first_distinct(traj, num_distinct,
+                                    None if groups is None else groups[traj])
     short = (~valid).any(dim=1)
     num_filled = int((~valid).sum())
     if num_filled:
@@ -195,7 +216,20 @@ def random_walk_with_restart(
         rows = short.nonzero().view(-1)
         keys = torch.rand(rows.numel(), n, generator=generator, device=device)
         own = torch.where(valid[rows], batches[rows], batches[rows, :1])
+        if groups is not None:
+            keys = _one_per_group(keys, groups, groups[own])
         keys.scatter_(1, own, 2.0)
         drawn = keys.topk(num_distinct, dim=1).indices
         batches[rows] = torch.where(valid[rows], batches[rows], drawn)
     return WalkResult(batches, num_filled, steps)
+
+
+def _one_per_group(keys: Tensor, groups: Tensor, taken: Tensor) -> Tensor:
+    r"""Lowers by 2 the uniform keys :obj:`[R, N]` of nodes whose group is ``taken``
+    :obj:`[R, *]` by their row, or that are not the top key of their group: the top
+    keys then draw one node per group the row lacks, before any repeated group."""
+    rows = keys.size(0)
+    best = keys.new_full((rows, keys.size(1)), -1.0)
+    best.scatter_reduce_(1, groups.expand(rows, -1), keys, "amax")
+    best.scatter_(1, taken, 2.0)  # no key reaches 2: every node of a taken group drops
+    return torch.where(keys == best.gather(1, groups.expand(rows, -1)), keys, keys - 2.0)
