@@ -11,7 +11,7 @@ from graphsampler.samplers.base import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
 from graphsampler.samplers.hard import HardBatchSampler, KNNBatchSampler
 from graphsampler.samplers.prosampler import ProximityBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph
+from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
 from graphsampler.samplers.schedule import RestartDecay
 from graphsampler.samplers.uniform import FixedBatchSampler, UniformBatchSampler
 from graphsampler.samplers.walk import WalkResult, random_walk_with_restart
@@ -19,6 +19,7 @@ from graphsampler.samplers.walk import WalkResult, random_walk_with_restart
 __all__ = [
     "EmbeddingBank",
     "build_proximity_graph",
+    "twin_groups",
     "random_walk_with_restart",
     "WalkResult",
     "BaseBatchSampler",
