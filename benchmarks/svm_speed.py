@@ -8,6 +8,13 @@ with 20% of the labels redrawn, shifted and scaled like unscaled sum-pooled embe
 * ``linear-imdb-multi``: 1,500 x 512, 3 classes.
 * ``rbf-nci1``: GraphCL-shaped, 4,110 x 96, 2 classes (``SVC``, RBF).
 * ``rbf-collab``: 5,000 x 96, 3 classes in COLLAB's proportions.
+* ``rbf-imdb-multi-twins``: 1,500 x 96, 3 classes, with IMDB-MULTI's 1-WL twins: 685
+  distinct rows, the other 815 copies of them (307 of one row, as IMDB-MULTI's largest
+  twin group), a tenth of the copies with another label. The fast path fits identical
+  rows as one weighted row; the reference fits every row.
+* ``rbf-graphcl-imdb-multi``: real embeddings: GraphCL/InfoNCE trained for 20 epochs on
+  IMDB-MULTI with uniform batches (seed as ``--seed``; the dataset comes from
+  ``$GRAPHSAMPLER_TU_MIRROR`` or is downloaded), embedded as the benchmark suite does.
 
 Both runs use the 10-fold outer split and the 5-fold inner grid over
 :math:`C \in \{10^{-3}, \dots, 10^{3}\}`; the fold accuracies and chosen :math:`C` go
@@ -40,23 +47,55 @@ from graphsampler.eval import C_GRID, svm_cv
 
 from _helpers import RESULTS, provenance, write_results
 
-# name: (kernel, rows, width, class weights)
+THIRD = (1 / 3, 1 / 3, 1 / 3)
+
+# name: (kernel, rows, width, class weights, (copies, copies of the first row)); None:
+# GraphCL's embeddings of the dataset the name ends with
 CASES = {
-    "linear-imdb-binary": ("linear", 1000, 512, (0.5, 0.5)),
-    "linear-imdb-multi": ("linear", 1500, 512, (1 / 3, 1 / 3, 1 / 3)),
-    "rbf-nci1": ("rbf", 4110, 96, (0.5, 0.5)),
-    "rbf-collab": ("rbf", 5000, 96, (0.52, 0.155, 0.325)),
-    "quick-linear": ("linear", 200, 512, (0.5, 0.5)),
-    "quick-rbf": ("rbf", 300, 96, (0.5, 0.5)),
+    "linear-imdb-binary": ("linear", 1000, 512, (0.5, 0.5), (0, 0)),
+    "linear-imdb-multi": ("linear", 1500, 512, THIRD, (0, 0)),
+    "rbf-nci1": ("rbf", 4110, 96, (0.5, 0.5), (0, 0)),
+    "rbf-collab": ("rbf", 5000, 96, (0.52, 0.155, 0.325), (0, 0)),
+    "rbf-imdb-multi-twins": ("rbf", 1500, 96, THIRD, (815, 307)),
+    "rbf-graphcl-imdb-multi": ("rbf", 1500, 96, THIRD, None),
+    "quick-linear": ("linear", 200, 512, (0.5, 0.5), (0, 0)),
+    "quick-rbf": ("rbf", 300, 96, (0.5, 0.5), (100, 40)),
 }
 
 
-def make_embeddings(rows: int, width: int, weights: tuple[float, ...],
-                    seed: int) -> tuple[np.ndarray, np.ndarray]:
-    x, y = make_classification(rows, width, n_informative=width // 8, n_redundant=0,
+def make_embeddings(rows: int, width: int, weights: tuple[float, ...], seed: int,
+                    copies: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
+    num_copies, of_first = copies
+    distinct = rows - num_copies
+    x, y = make_classification(distinct, width, n_informative=width // 8, n_redundant=0,
                                n_classes=len(weights), n_clusters_per_class=2,
                                weights=list(weights), flip_y=0.2, random_state=seed)
+    gen = np.random.default_rng(seed)
+    src = np.concatenate([np.zeros(of_first, dtype=int),
+                          gen.integers(0, distinct, num_copies - of_first)])
+    labels = np.where(gen.random(num_copies) < 0.1,
+                      gen.integers(0, len(weights), num_copies), y[src])
+    x, y = np.concatenate([x, x[src]]), np.concatenate([y, labels])
     return 3.0 * x + 5.0, y  # unscaled and off-centre, as sum-pooled embeddings are
+
+
+def graphcl_embeddings(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""GraphCL/InfoNCE's embeddings of ``dataset`` after 20 epochs of uniform batches,
+    BatchNorm re-estimated, as :func:`graphsampler.bench.run` evaluates them."""
+    from graphsampler.bench.config import RunConfig
+    from graphsampler.bench.registry import METHODS
+    from graphsampler.data import IndexedDataset
+    from graphsampler.train import embed_dataset, seed_everything, train
+
+    config = RunConfig(dataset=dataset, seed=seed, device="cpu")
+    seed_everything(seed)
+    data = IndexedDataset(METHODS["graphcl"].prepare(dataset, None))
+    method = config.build_method(data.num_features)
+    train(method, data, config.build_sampler(len(data)), epochs=config.epochs, lr=config.lr,
+          seed=seed, progress=False, device="cpu")
+    x, y = embed_dataset(method, data, recalibration_batch_size=config.batch_size, seed=seed,
+                         device="cpu")
+    return np.asarray(x, dtype=np.float64), np.asarray(y)
 
 
 def liblinear_capped(x: np.ndarray, y: np.ndarray, seed: int) -> bool:
@@ -71,10 +110,12 @@ def liblinear_capped(x: np.ndarray, y: np.ndarray, seed: int) -> bool:
 
 
 def run_case(name: str, seed: int) -> dict[str, object]:
-    kernel, rows, width, weights = CASES[name]
-    x, y = make_embeddings(rows, width, weights, seed)
+    kernel, rows, width, weights, copies = CASES[name]
+    x, y = (graphcl_embeddings(name.split("-", 2)[2].upper(), seed) if copies is None
+            else make_embeddings(rows, width, weights, seed, copies))
     record: dict[str, object] = {"case": name, "kernel": kernel, "rows": rows,
-                                 "width": width, "classes": len(weights)}
+                                 "width": width, "classes": len(weights),
+                                 "distinct_rows": len(np.unique(np.c_[x, y], axis=0))}
     for solver in ("fast", "sklearn"):
         cpu = time.process_time()
         res = svm_cv(x, y, kernel, seed, n_jobs=1,
@@ -95,11 +136,12 @@ def table(records: list[dict], prov: dict) -> list[str]:
              f"{prov['device']}; the machine was shared with other jobs (load average "
              f"{prov['load_average_1min']:.1f}). Commit {prov['commit']}, scikit-learn "
              f"{sklearn.__version__}, torch {prov['torch']}.", "",
-             "| case | N x d | classes | fast CPU s | sklearn CPU s | speed-up | "
-             "fast mean % | sklearn mean % | liblinear capped |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| case | N x d | distinct rows | classes | fast CPU s | sklearn CPU s | "
+             "speed-up | fast mean % | sklearn mean % | liblinear capped |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in records:
-        lines.append(f"| {r['case']} | {r['rows']} x {r['width']} | {r['classes']} | "
+        lines.append(f"| {r['case']} | {r['rows']} x {r['width']} | "
+                     f"{r['distinct_rows']} | {r['classes']} | "
                      f"{r['fast']['cpu_s']:.1f} | {r['sklearn']['cpu_s']:.1f} | "
                      f"{r['speedup_cpu']:.1f}x | {r['fast']['mean']:.2f} | "
                      f"{r['sklearn']['mean']:.2f} | {r['liblinear_capped']} |")

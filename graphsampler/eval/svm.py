@@ -13,7 +13,11 @@ tie-breaking of scikit-learn's ``GridSearchCV``, only faster:
   :math:`\exp(-\gamma D)`, with :math:`\gamma = 1 / (d \cdot \mathrm{Var}(X_{train}))` as
   ``gamma="scale"`` computes it on that split's training rows, and fits
   ``SVC(kernel="precomputed")`` for every :math:`C` on it, so libsvm never evaluates a
-  kernel itself. Everything runs in float64.
+  kernel itself. Everything runs in float64. By default (``solver="fast"``) training
+  rows identical in embedding and label are fit as one row with :math:`C` times their
+  count (``sample_weight``), which has the same optimum and decision function (see
+  :func:`~graphsampler.eval.sklearn_grid.sklearn_grid`); 1-WL twins make more than half
+  of IMDB-MULTI's rows such copies. ``solver="sklearn"`` fits every row.
 * ``"linear"`` (MVGRL: ``LinearSVC()``, squared hinge, L2, intercept regularised as a
   weight). By default (``solver="fast"``) every fit of the protocol, all outer and
   inner folds, :math:`C` values and one-vs-rest classes, is one batched primal Newton
@@ -124,8 +128,9 @@ def svm_cv(
         solver (str, optional): :obj:`"fast"`: for :obj:`"linear"`, every fit of the
             protocol in one batched, converged primal Newton solve in torch (on the
             device of :obj:`x` when it is a tensor, float64); for :obj:`"rbf"`, libsvm on
-            a precomputed kernel. :obj:`"sklearn"`: the reference, liblinear's dual
-            solver for :obj:`"linear"` (the module docstring says how they differ).
+            a precomputed kernel, identical training rows merged. :obj:`"sklearn"`: the
+            reference, liblinear's dual solver for :obj:`"linear"` (the module docstring
+            says how they differ), every row its own variable for :obj:`"rbf"`.
             (default: :obj:`"fast"`)
 
     Returns:
@@ -153,7 +158,8 @@ def svm_cv(
         x_t = torch.from_numpy(x_np).to(x.device if isinstance(x, Tensor) else "cpu")
         score_all = lambda tasks: _newton_scores(x_t, y_np, tasks)  # noqa: E731
     else:
-        score_all = sklearn_grid(x_np, y_np, kernel, seed, n_jobs)
+        score_all = sklearn_grid(x_np, y_np, kernel, seed, n_jobs,
+                                 merge_duplicates=solver == "fast")
     inner_scores = score_all([(tr, te, c_values)
                               for splits in inner for tr, te in splits])
     best_c = [c_values[_best_index(inner_scores[f * inner_folds:(f + 1) * inner_folds])]

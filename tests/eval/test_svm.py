@@ -148,3 +148,24 @@ def test_convergence_warnings_are_silenced(recwarn: pytest.WarningsRecorder) -> 
     recwarn.clear()
     svm_cv(x, y, "linear", seed=0, n_jobs=1, solver="sklearn", **SMALL)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def _with_twins(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # 1-WL twins: 80 distinct rows, 120 more that copy one of them (a third of the
+    # copies a single row), a tenth of the copies with another label.
+    x, y = make_classification(80, 12, n_informative=5, n_classes=3, flip_y=0.1,
+                               random_state=seed)
+    gen = np.random.default_rng(seed)
+    src = np.concatenate([np.zeros(40, dtype=int), gen.integers(0, 80, 80)])
+    labels = np.where(gen.random(120) < 0.1, gen.integers(0, 3, 120), y[src])
+    return np.concatenate([x, x[src]]), np.concatenate([y, labels])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_merged_duplicates_match_gridsearchcv_on_every_row(seed: int) -> None:
+    # The fast RBF path fits identical rows (label included) as one weighted row; the
+    # oracle is plain GridSearchCV(SVC()) on all 200 rows, in the same splits.
+    x, y = _with_twins(seed)
+    assert len(np.unique(np.c_[x, y], axis=0)) < 0.6 * len(x)  # the merge has work
+    result = svm_cv(x, y, "rbf", seed, **SMALL)
+    _assert_same(result, _plain_sklearn(x, y, "rbf", seed, **SMALL))
