@@ -12,8 +12,8 @@ with 20% of the labels redrawn, shifted and scaled like unscaled sum-pooled embe
   distinct rows, the other 815 copies of them (307 of one row, as IMDB-MULTI's largest
   twin group), a tenth of the copies with another label. The fast path fits identical
   rows as one weighted row; the reference fits every row.
-* ``rbf-graphcl-imdb-multi``: real embeddings: GraphCL/InfoNCE trained for 20 epochs on
-  IMDB-MULTI with uniform batches (seed as ``--seed``; the dataset comes from
+* ``rbf-graphcl-imdb-multi`` (``-imdb-binary``, ``-collab``): real embeddings:
+  GraphCL/InfoNCE trained for 20 epochs on that dataset with uniform batches (seed as ``--seed``; the dataset comes from
   ``$GRAPHSAMPLER_TU_MIRROR`` or is downloaded), embedded as the benchmark suite does.
 
 Both runs use the 10-fold outer split and the 5-fold inner grid over
@@ -58,6 +58,8 @@ CASES = {
     "rbf-collab": ("rbf", 5000, 96, (0.52, 0.155, 0.325), (0, 0)),
     "rbf-imdb-multi-twins": ("rbf", 1500, 96, THIRD, (815, 307)),
     "rbf-graphcl-imdb-multi": ("rbf", 1500, 96, THIRD, None),
+    "rbf-graphcl-imdb-binary": ("rbf", 1000, 96, (0.5, 0.5), None),
+    "rbf-graphcl-collab": ("rbf", 5000, 96, (0.52, 0.155, 0.325), None),
     "quick-linear": ("linear", 200, 512, (0.5, 0.5), (0, 0)),
     "quick-rbf": ("rbf", 300, 96, (0.5, 0.5), (100, 40)),
 }
