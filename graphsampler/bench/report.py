@@ -199,7 +199,7 @@ def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE)
 
 def write_report(out_dir: str | os.PathLike[str]) -> Path:
     r"""Writes ``report.md``, ``accuracy.png`` and ``hardness.png`` from
-    ``out_dir/results.jsonl``.
+    ``out_dir/results.jsonl`` (or ``results.jsonl.gz`` when there is no plain one).
 
     Args:
         out_dir (str or os.PathLike): A bench results folder.
@@ -213,6 +213,8 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     """
     out_dir = Path(out_dir)
     results = out_dir / RESULTS_FILE
+    if not results.is_file() and (out_dir / f"{RESULTS_FILE}.gz").is_file():
+        results = out_dir / f"{RESULTS_FILE}.gz"
     if not results.is_file():
         raise ValueError(f"{results} not found; run `graphsampler bench --out {out_dir}` "
                          f"first, or pass the folder that holds {RESULTS_FILE}")
@@ -220,7 +222,7 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     if not records:
         raise ValueError(f"{results} holds no complete run record; run the bench first")
     report = out_dir / REPORT_FILE
-    report.write_text(render_report(records, RESULTS_FILE), encoding="utf-8")  # beside it
+    report.write_text(render_report(records, results.name), encoding="utf-8")  # beside it
     cells = summarize(records)
     plot_accuracy(cells).savefig(out_dir / ACCURACY_PNG, dpi=100)
     plot_hardness(cells).savefig(out_dir / HARDNESS_PNG, dpi=100)

@@ -2,6 +2,7 @@ r"""Results files: one JSON record per run, one line each (``results.jsonl``), a
 so that a kill loses at most the line being written."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import warnings
@@ -41,7 +42,8 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     not a complete record, such as a last line cut short by a kill.
 
     Args:
-        path (str or os.PathLike): The JSONL file.
+        path (str or os.PathLike): The JSONL file, or its gzip (a name ending in
+            ``.gz``: how a large committed results file is kept).
 
     Returns:
         list[dict]: The records, in file order.
@@ -50,7 +52,8 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         >>> records = read_results("runs/quick/results.jsonl")
     """
     records = []
-    with Path(path).open(encoding="utf-8") as fh:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -1,3 +1,4 @@
+import gzip
 import json
 import math
 import statistics
@@ -169,6 +170,20 @@ def test_write_report_writes_markdown_and_valid_pngs(tmp_path):
     for name in ("accuracy.png", "hardness.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 10_000
+
+
+def test_gzipped_results_give_the_same_report(tmp_path):
+    text = "".join(json.dumps(r) + "\n" for r in hand_made_records())
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    plain.mkdir(), packed.mkdir()
+    (plain / "results.jsonl").write_text(text)
+    with gzip.open(packed / "results.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    assert read_results(packed / "results.jsonl.gz") == hand_made_records()
+    got = write_report(packed).read_text()
+    assert got == write_report(plain).read_text().replace("`results.jsonl`",
+                                                          "`results.jsonl.gz`")
+    assert "`results.jsonl.gz`" in got
 
 
 def test_read_results_skips_broken_lines_with_a_warning(tmp_path):
