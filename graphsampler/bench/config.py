@@ -104,6 +104,9 @@ class RunConfig:
     dedupe_twins: float | None = sampler_option(
         None, "proximity samplers: cosine at and above which two graphs are twins; a "
               "batch holds at most one of each twin group (e.g. 0.999; default: none)")
+    walk_fraction: float | None = sampler_option(
+        None, "proximity samplers: fraction of each batch grown by the walk, in (0, 1]; "
+              "the rest is drawn uniformly (default: 1, the whole batch)")
     target_hardness: float | None = sampler_option(
         None, "adaptive sampler: target hardness ratio in (0, 1), 0 uniform, 1 kNN "
               "(default: the sampler's)")

@@ -61,6 +61,14 @@ def check_twin_threshold(value: float | None, name: str = "twin_threshold") -> f
     return float(value)
 
 
+def check_fraction(value: float, name: str) -> float:
+    r"""Checks a fraction: a number in :math:`(0, 1]`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or not 0 < value <= 1:
+        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
 def resolve_count(value: int | float, num_items: int, name: str) -> int:
     r"""A count given as an int :math:`\geq 1`, or as a float fraction of ``num_items``
     in :math:`(0, 1]` (rounded up, at least 1).

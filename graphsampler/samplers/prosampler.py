@@ -5,8 +5,8 @@ from typing import Any, Callable, Literal
 
 from torch import Tensor
 
-from graphsampler.samplers._checks import (check_int, check_restart_prob, check_twin_threshold,
-                                           resolve_count)
+from graphsampler.samplers._checks import (check_fraction, check_int, check_restart_prob,
+                                           check_twin_threshold, resolve_count)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
 from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
@@ -51,6 +51,11 @@ class ProximityBatchSampler(HardBatchSampler):
             negative to learn from (1-WL-equivalent graphs under a GIN are the same
             point); a walk through a cluster of them fills a batch with copies. Scores
             all :math:`N^2` pairs per rebuild. (default: :obj:`None`)
+        walk_fraction (float): Fraction of each batch grown by the walk, in
+            :math:`(0, 1]`: the walk stops at its first :math:`\max(1,
+            \mathrm{round}(fB))` distinct instances and the rest of the batch is drawn
+            uniformly from the instances it lacks, so every batch mixes hard and
+            uniform negatives. (default: :obj:`1.0`, the whole batch)
         **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
             ``refresh_every``, ``memory_budget``, as :class:`HardBatchSampler` takes
             them; ``epoch_rule`` (``"fixed"``, or ``"cover"``: the published rule) and
@@ -73,7 +78,7 @@ class ProximityBatchSampler(HardBatchSampler):
                  restart_prob: float | Callable[[int], float] = 0.2,
                  restart_schedule: Literal["constant", "decay"] = "constant",
                  max_steps: int | None = None, dedupe_twins: float | None = None,
-                 **kwargs: Any) -> None:
+                 walk_fraction: float = 1.0, **kwargs: Any) -> None:
         super().__init__(num_items, batch_size, **kwargs)
         m = resolve_count(num_candidates, num_items, "num_candidates")
         k = resolve_count(num_neighbors, num_items, "num_neighbors")
@@ -99,6 +104,7 @@ class ProximityBatchSampler(HardBatchSampler):
         self.restart_prob = restart_prob
         self.max_steps = None if max_steps is None else check_int(max_steps, "max_steps", 0)
         self.dedupe_twins = check_twin_threshold(dedupe_twins, "dedupe_twins")
+        self.walk_fraction = check_fraction(walk_fraction, "walk_fraction")
         self._graph: Tensor | None = None
         self._groups: Tensor | None = None
 
@@ -122,7 +128,9 @@ class ProximityBatchSampler(HardBatchSampler):
         walk = random_walk_with_restart(self._graph, starts, self.batch_size,
                                         self.restart_prob_at(progress.epoch),
                                         generator=progress.generator, max_steps=self.max_steps,
-                                        groups=self._groups)
+                                        groups=self._groups,
+                                        num_walked=max(1, round(self.walk_fraction
+                                                                * self.batch_size)))
         self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + walk.num_filled
         self.stats["walk_steps"] = max(self.stats.get("walk_steps", 0), walk.steps)
         return walk.batches
@@ -132,5 +140,5 @@ class ProximityBatchSampler(HardBatchSampler):
                 f"batch_size={self.batch_size}, num_candidates={self.num_candidates}, "
                 f"num_neighbors={self.num_neighbors}, restart_prob={self.restart_prob}, "
                 f"epoch={self.epoch_rule!r}, twin_threshold={self.twin_threshold}, "
-                f"dedupe_twins={self.dedupe_twins}, "
+                f"dedupe_twins={self.dedupe_twins}, walk_fraction={self.walk_fraction}, "
                 f"seed={self.seed})")

@@ -136,6 +136,7 @@ def random_walk_with_restart(
     generator: torch.Generator | None = None,
     max_steps: int | None = None,
     groups: Tensor | None = None,
+    num_walked: int | None = None,
 ) -> WalkResult:
     r"""Runs one random walk with restart per start node until it has visited
     ``num_distinct`` distinct nodes, all walkers advancing together.
@@ -155,6 +156,11 @@ def random_walk_with_restart(
     top-ups are drawn from groups it lacks, one node per group, for as long as there
     are such groups.
 
+    With ``num_walked`` :math:`m < B`, a walk stops at its first :math:`m` distinct
+    nodes (exactly the batch a walk for :math:`B = m` records) and the other
+    :math:`B - m` are uniform draws of nodes it lacks: a batch that mixes hard and
+    uniform negatives. Those draws are not counted as top-ups.
+
     Every walk step is one tensor operation over all walkers: the cost is
     :math:`O(\text{steps} \cdot W)` device work and no Python work per node.
 
@@ -168,6 +174,8 @@ def random_walk_with_restart(
         max_steps (int, optional): Step cap. (default: :obj:`64 * B`)
         groups (torch.Tensor, optional): A group label in :math:`[0, N)` per node,
             shape :obj:`[N]`, int64. (default: :obj:`None`, every node its own group)
+        num_walked (int, optional): Nodes :math:`m \leq B` per batch taken from the
+            walk. (default: :obj:`B`)
 
     Returns:
         WalkResult: the batches :obj:`[W, B]`, the top-up count and the step count.
@@ -183,14 +191,16 @@ def random_walk_with_restart(
     starts = check_indices(starts, n, "starts").to(device)
     check_int(num_distinct, "num_distinct", 1, n)
     alpha = check_restart_prob(restart_prob)
-    max_steps = 64 * num_distinct if max_steps is None else check_int(max_steps, "max_steps", 0)
+    walked = num_distinct if num_walked is None else check_int(num_walked, "num_walked", 1,
+                                                                num_distinct)
+    max_steps = 64 * walked if max_steps is None else check_int(max_steps, "max_steps", 0)
     if groups is not None:
         groups = check_indices(groups, n, "groups").to(device)
         if groups.shape != (n,):
             raise ValueError(f"groups must hold one label per node, shape [{n}], got "
                              f"{list(groups.shape)}")
 
-    round_len = walk_round_len(num_distinct)
+    round_len = walk_round_len(walked)
     traj, steps = starts[:, None], 0
     found = torch.ones_like(starts)  # distinct nodes (groups) per walker
     stalled = torch.zeros_like(starts)  # rounds since a walker last found a new one
@@ -203,13 +213,15 @@ def random_walk_with_restart(
         distinct = 1 + (sorted_traj[:, 1:] != sorted_traj[:, :-1]).sum(dim=1)
         stalled = torch.where(distinct > found, 0, stalled + 1)
         found = distinct
-        if bool(((distinct >= num_distinct) | (stalled >= STALL_ROUNDS)).all()):
+        if bool(((distinct >= walked) | (stalled >= STALL_ROUNDS)).all()):
             break
-    batches, valid = first_distinct(traj, num_distinct,
-                                    None if groups is None else groups[traj])
-    short = (~valid).any(dim=1)
+    batches, valid = first_distinct(traj, walked, None if groups is None else groups[traj])
     num_filled = int((~valid).sum())
-    if num_filled:
+    if walked < num_distinct:  # the uniform part, drawn like top-ups
+        batches = torch.cat([batches, batches[:, :1].expand(-1, num_distinct - walked)], 1)
+        valid = torch.cat([valid, valid.new_zeros(len(valid), num_distinct - walked)], 1)
+    short = (~valid).any(dim=1)
+    if bool(short.any()):
         # Key 2 for the walk's own nodes (a row's valid entries are a prefix, its start
         # first), uniform keys below 1 for the rest: the top-B keys are the walk's nodes
         # followed by uniform draws of nodes it lacks.
