@@ -24,6 +24,10 @@ class Adjacency:
     the other layers. On COLLAB's dense graphs this is the difference between most of an
     epoch and a small part of it (``benchmarks/epoch_speed.py``).
 
+    On the CPU, inputs of 64 columns or more go through ATen's CSR kernel
+    (``torch.sparse.mm(..., reduce="sum")``, vectorised along the columns), narrower ones
+    through MKL's, each where it is the faster.
+
     Edges need no order. PyG's collated edge lists are sorted by source, so :math:`M^\top`
     usually costs no sort. Edge weights are constants: no gradient flows to them.
 
@@ -118,7 +122,18 @@ class _SparseProduct(torch.autograd.Function):
         return _product(matrix, grad).to(ctx.input_dtype), None
 
 
+#: From this many columns on, a CPU product runs ATen's own CSR kernel
+#: (``reduce="sum"``, vectorised along the columns) instead of MKL's, which wins on
+#: narrow inputs only.
+_REDUCE_KERNEL_MIN_COLUMNS = 64
+
+
 def _product(matrix: Tensor, x: Tensor) -> Tensor:
+    r"""``matrix @ x`` for a CSR ``matrix`` :math:`[N, N]` and a dense ``x``
+    :math:`[N, F]`, in ``matrix``'s dtype: :math:`[N, F]`."""
+    x = x.to(matrix.dtype)
     # autocast would cast the product to bfloat16, which sparse CSR lacks on the CPU
     with torch.autocast(x.device.type, enabled=False):
-        return torch.sparse.mm(matrix, x.to(matrix.dtype))
+        if x.device.type == "cpu" and x.size(1) >= _REDUCE_KERNEL_MIN_COLUMNS:
+            return torch.sparse.mm(matrix, x, reduce="sum")
+        return torch.sparse.mm(matrix, x)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from graphsampler.nn.adjacency import Adjacency
+from graphsampler.nn.adjacency import _REDUCE_KERNEL_MIN_COLUMNS, Adjacency
 
 
 def dense(edge_index: torch.Tensor, num_nodes: int, weight=None) -> torch.Tensor:
@@ -19,21 +19,23 @@ def random_edges(num_nodes: int, num_edges: int, seed: int) -> torch.Tensor:
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_product_and_gradient_match_dense_matrix(weighted, seed):
+@pytest.mark.parametrize("columns", [5, _REDUCE_KERNEL_MIN_COLUMNS])  # both CPU kernels
+def test_product_and_gradient_match_dense_matrix(weighted, seed, columns):
     # unsorted, directed, with repeated edges and self-loops, isolated nodes
     edge_index = random_edges(12, 40, seed)
     gen = torch.Generator().manual_seed(seed + 100)
     weight = torch.rand(40, generator=gen, dtype=torch.float64) if weighted else None
-    x = torch.randn(13, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(13, columns, generator=gen, dtype=torch.float64, requires_grad=True)
     adj = Adjacency(edge_index, 13, weight)
     out = adj(x)
     expected = dense(edge_index, 13, weight) @ x
     torch.testing.assert_close(out, expected)
-    grad = torch.randn(13, 5, generator=gen, dtype=torch.float64)
+    grad = torch.randn(13, columns, generator=gen, dtype=torch.float64)
     (g_ours,) = torch.autograd.grad(out, x, grad)
     (g_dense,) = torch.autograd.grad(expected, x, grad)
     torch.testing.assert_close(g_ours, g_dense)
-    assert torch.autograd.gradcheck(lambda t: Adjacency(edge_index, 13, weight)(t), (x,))
+    assert torch.autograd.gradcheck(lambda t: Adjacency(edge_index, 13, weight)(t), (x,),
+                                    fast_mode=columns > 5)  # the wide one: seconds
 
 
 def test_sorted_and_shuffled_edges_agree_and_float32():
