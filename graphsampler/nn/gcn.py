@@ -10,6 +10,7 @@ from torch_geometric.nn.inits import glorot, zeros
 
 from graphsampler.nn.adjacency import Adjacency
 from graphsampler.nn.readout import sum_readout
+from graphsampler.precision import accumulation_dtype
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
@@ -165,7 +166,8 @@ class GCNLayer(torch.nn.Module):
     :class:`~graphsampler.nn.adjacency.Adjacency` that the encoder builds once per batch
     for all its layers. The product is taken as :math:`(\tilde{A} H) W` when the layer
     widens (:math:`F < F'`: the sparse product runs on the narrower input) and as
-    :math:`\tilde{A} (H W)` otherwise. Parameters as in
+    :math:`\tilde{A} (H W)` otherwise. Under bfloat16 autocast the matrix product runs
+    in bfloat16 and the output (neighbour sums plus bias) is float32. Parameters as in
     :class:`~torch_geometric.nn.conv.GCNConv`: ``lin.weight`` (Xavier-uniform, no bias)
     and ``bias`` (zero).
 
@@ -196,11 +198,15 @@ class GCNLayer(torch.nn.Module):
             adjacency (Adjacency): The propagation matrix of the batch.
 
         Returns:
-            torch.Tensor: Shape :math:`[N, F']`.
+            torch.Tensor: Shape :math:`[N, F']`, float32 for a bfloat16 or float16
+            matrix product (:func:`~graphsampler.precision.accumulation_dtype`).
         """
+        # The bias goes in place into a fresh tensor of the accumulation dtype: on the
+        # CPU, faster than an add that allocates, or one that promotes bfloat16.
         if self.lin.in_features < self.lin.out_features:
-            return self.lin(adjacency(x)) + self.bias
-        return adjacency(self.lin(x)) + self.bias
+            h = self.lin(adjacency(x))
+            return h.to(accumulation_dtype(h.dtype)).add_(self.bias)
+        return adjacency(self.lin(x)).add_(self.bias)
 
 
 class MLPShortcutHead(torch.nn.Module):
