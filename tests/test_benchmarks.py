@@ -86,3 +86,27 @@ def test_epoch_memory_adds_the_rss_to_each_epoch_record():
     plain = {}
     _helpers.EpochMemory().on_epoch_end(0, plain)
     assert set(plain) == {"rss_mib"}
+
+
+@pytest.mark.slow  # trains a small MVGRL for four epochs: seconds
+def test_mvgrl_epoch_measures_the_floor_the_epochs_and_the_profile():
+    import mvgrl_epoch
+    from graphsampler.augment.diffusion import ppr_diffusion
+    from graphsampler.data import IndexedDataset
+    from synthetic import tiny_graphs
+
+    graphs = tiny_graphs(130)  # two batches of the benchmark's 128
+    for g in graphs:
+        g.diff_edge_index, g.diff_edge_weight = ppr_diffusion(g.edge_index, g.num_nodes, k=4)
+    row = mvgrl_epoch.epoch_against_floor(IndexedDataset(graphs), "tiny", epochs=2, repeats=3,
+                                          hidden_channels=16, num_layers=2)
+    assert row["batches"] == 2 and row["nodes"] == sum(g.num_nodes for g in graphs)
+    assert row["gflop"] > 0 and row["floor_seconds"] > 0 and len(row["epoch_seconds"]) == 2
+    assert row["ratio"] == pytest.approx(row["epoch_seconds_mean"] / row["floor_seconds"])
+    fractions = row["profile_fractions"]
+    assert sum(fractions.values()) == pytest.approx(1.0)
+    assert {"dense products", "neighbour sums", "PReLU", "Adam", "collation"} <= set(fractions)
+    lines = mvgrl_epoch.markdown({"device": "cpu (x)", "commit": "c0", "threads": 1,
+                                  "repeats": 3, "epochs": 2, "datasets": [row]})
+    assert lines[0].startswith("# MVGRL bfloat16 epoch against its FLOP floor (cpu (x)")
+    assert any(line.startswith("| tiny (") for line in lines)
