@@ -1,16 +1,19 @@
-r"""Our bfloat16 MVGRL epoch against its FLOP floor, measured in one process.
+r"""Our MVGRL epoch against its FLOP floor, measured in one process, in float32 and in
+bfloat16.
 
 For every dataset, in this order:
 
 1. The floor, as ``mvgrl_flops.py`` computes it: the dense-product FLOPs of one whole
    epoch (every batch, forward and backward, :class:`~torch.utils.flop_counter.FlopCounterMode`)
-   at the bfloat16 throughput of a batch-sized ``[N, 512] x [512, 512]`` product on
-   ``--threads`` threads (median of ``--repeats``).
-2. The epoch: :func:`graphsampler.train.train` with ``precision="bf16"``, uniform batches
+   at the throughput of a batch-sized ``[N, 512] x [512, 512]`` product in the
+   precision's dtype on ``--threads`` threads (median of ``--repeats``). A CPU without
+   bfloat16 instructions (AVX-512 BF16, AMX) multiplies bfloat16 far slower than
+   float32: there the float32 row is the one that says how fast an epoch can be.
+2. The epoch: :func:`graphsampler.train.train` with that ``precision``, uniform batches
    of 128, lr 0.001, one warm-up epoch and ``--epochs`` timed ones (the epoch time of
    ``mvgrl_speed.py``: collation, forward, backward, Adam, the sampler's update). The
    ratio is their mean over the floor; the target is 1.5.
-3. Where the time goes: one more bfloat16 epoch under :mod:`torch.profiler`, each
+3. Where the time goes: one more epoch under :mod:`torch.profiler`, each
    operator's own time given to its nearest listed ancestor (dense products, neighbour
    sums with their casts, PReLU, casts, readouts, Adam, collation; the rest is "other"),
    as fractions of the profiled total (the profiler's overhead included).
@@ -70,12 +73,12 @@ def _part(event) -> str:
     return parts[0] if parts else "other"
 
 
-def profile_epoch(model: MVGRL, dataset) -> dict[str, float]:
-    """Fractions of one profiled bfloat16 training epoch, by part (:data:`PARTS`)."""
+def profile_epoch(model: MVGRL, dataset, precision: str) -> dict[str, float]:
+    """Fractions of one profiled training epoch, by part (:data:`PARTS`)."""
     sampler = UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         train(model, dataset, sampler, epochs=1, lr=LR, device="cpu", seed=0,
-              progress=False, precision="bf16")
+              progress=False, precision=precision)
     seconds: Counter[str] = Counter()
     for event in prof.profiler.function_events:
         seconds[_part(event)] += event.self_cpu_time_total / 1e6
@@ -84,8 +87,8 @@ def profile_epoch(model: MVGRL, dataset) -> dict[str, float]:
 
 
 def epoch_against_floor(dataset, name: str, epochs: int, repeats: int,
-                        **model_kwargs) -> dict:
-    """The floor, the timed bfloat16 epochs and the profile of ``dataset`` (an
+                        precision: str = "bf16", **model_kwargs) -> dict:
+    """The floor, the timed epochs in ``precision`` (``fp32`` or ``bf16``) and the profile of ``dataset`` (an
     :class:`~graphsampler.data.IndexedDataset` of MVGRL-ready graphs); ``model_kwargs``
     go to :class:`MVGRL` (the defaults: MVGRL's width and depth)."""
     torch.manual_seed(0)
@@ -93,44 +96,47 @@ def epoch_against_floor(dataset, name: str, epochs: int, repeats: int,
     batches = list(UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0))
     flops = our_epoch_flops(copy.deepcopy(model), dataset, batches)
     nodes = sum(int(dataset[i].num_nodes) for i in range(len(dataset)))
-    bf16_gflops = gemm_gflops(round(nodes / len(batches)), torch.bfloat16, repeats)
-    floor = flops / 1e9 / bf16_gflops
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    gflops = gemm_gflops(round(nodes / len(batches)), dtype, repeats)
+    floor = flops / 1e9 / gflops
     sampler = UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0)
     history = train(copy.deepcopy(model), dataset, sampler, epochs=1 + epochs, lr=LR,
-                    device="cpu", seed=0, progress=False, precision="bf16").history
+                    device="cpu", seed=0, progress=False, precision=precision).history
     seconds = [h["seconds"] for h in history[1:]]
     mean = statistics.mean(seconds)
-    return {"dataset": name, "graphs": len(dataset), "nodes": nodes,
-            "batches": len(batches), "gflop": flops / 1e9, "bf16_gflops": bf16_gflops,
+    return {"dataset": name, "precision": precision, "graphs": len(dataset),
+            "nodes": nodes, "batches": len(batches), "gflop": flops / 1e9,
+            "gemm_gflops": gflops,
             "floor_seconds": floor, "epoch_seconds": seconds,
             "warmup_seconds": history[0]["seconds"], "epoch_seconds_mean": mean,
             "ratio": mean / floor, "within_target": mean / floor <= TARGET_RATIO,
-            "profile_fractions": profile_epoch(model, dataset)}
+            "profile_fractions": profile_epoch(model, dataset, precision)}
 
 
 def markdown(result: dict) -> list[str]:
     rows = result["datasets"]
-    lines = [f"# MVGRL bfloat16 epoch against its FLOP floor ({result['device']}, commit "
+    lines = [f"# MVGRL epoch against its FLOP floor ({result['device']}, commit "
              f"{result['commit'][:12]})", "",
              f"One process, {result['threads']} thread(s). Floor: the epoch's dense-product "
-             f"FLOPs at the bfloat16 throughput of a batch-sized `[N, 512] x [512, 512]` "
-             f"product (median of {result['repeats']}). Epoch: `train(precision=\"bf16\")`, "
-             f"uniform batches of {BATCH_SIZE}, mean of {result['epochs']} timed epochs "
+             f"FLOPs at the throughput of a batch-sized `[N, 512] x [512, 512]` product "
+             f"in the epoch's precision (median of {result['repeats']}). Epoch: "
+             f"`train(precision=...)`, uniform batches of {BATCH_SIZE}, mean of {result['epochs']} timed epochs "
              f"after a warm-up.", "",
-             "| dataset | GFLOP | bf16 GEMM (GFLOP/s) | floor (s) | bf16 epoch (s) | "
-             f"epoch / floor | within {TARGET_RATIO}x |", "|---|---|---|---|---|---|---|"]
+             "| dataset | precision | GFLOP | GEMM (GFLOP/s) | floor (s) | epoch (s) | "
+             f"epoch / floor | within {TARGET_RATIO}x |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['dataset']} ({r['nodes']:,} nodes, {r['batches']} batches) | "
-                     f"{r['gflop']:.1f} | {r['bf16_gflops']:.0f} | {r['floor_seconds']:.3f} | "
+                     f"{r['precision']} | {r['gflop']:.1f} | {r['gemm_gflops']:.1f} | "
+                     f"{r['floor_seconds']:.3f} | "
                      f"{r['epoch_seconds_mean']:.3f} | {r['ratio']:.2f}x | "
                      f"{'yes' if r['within_target'] else 'no'} |")
     parts = list(dict.fromkeys(p for r in rows for p in r["profile_fractions"]))
-    lines += ["", "Where a profiled bfloat16 epoch spends its time (fractions of the "
-              "profiled total):", "", "| dataset | " + " | ".join(parts) + " |",
-              "|---" * (len(parts) + 1) + "|"]
+    lines += ["", "Where a profiled epoch spends its time (fractions of the profiled "
+              "total):", "", "| dataset | precision | " + " | ".join(parts) + " |",
+              "|---" * (len(parts) + 2) + "|"]
     for r in rows:
         cells = [f"{r['profile_fractions'].get(p, 0.0):.1%}" for p in parts]
-        lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['dataset']} | {r['precision']} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -139,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="MUTAG only, 2 timed epochs")
     parser.add_argument("--datasets", default="MUTAG,IMDB-BINARY")
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per dataset")
+    parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--out", default=str(RESULTS))
@@ -149,10 +156,12 @@ def main(argv: list[str] | None = None) -> int:
               "target_ratio": TARGET_RATIO, "datasets": []}
     for name in ["MUTAG"] if args.quick else args.datasets.split(","):
         dataset = IndexedDataset(load_mvgrl_dataset(name, progress=False))
-        row = epoch_against_floor(dataset, name, epochs, args.repeats)
-        result["datasets"].append(row)
-        print(json.dumps({k: row[k] for k in ("dataset", "floor_seconds",
-                                              "epoch_seconds_mean", "ratio")}), flush=True)
+        for precision in args.precisions.split(","):
+            row = epoch_against_floor(dataset, name, epochs, args.repeats, precision)
+            result["datasets"].append(row)
+            print(json.dumps({k: row[k] for k in ("dataset", "precision", "floor_seconds",
+                                                  "epoch_seconds_mean", "ratio")}),
+                  flush=True)
     write_results(args.out, "mvgrl_epoch_quick" if args.quick else "mvgrl_epoch", result,
                   markdown(result))
     return 0

@@ -98,15 +98,22 @@ def test_mvgrl_epoch_measures_the_floor_the_epochs_and_the_profile():
     graphs = tiny_graphs(130)  # two batches of the benchmark's 128
     for g in graphs:
         g.diff_edge_index, g.diff_edge_weight = ppr_diffusion(g.edge_index, g.num_nodes, k=4)
-    row = mvgrl_epoch.epoch_against_floor(IndexedDataset(graphs), "tiny", epochs=2, repeats=3,
-                                          hidden_channels=16, num_layers=2)
-    assert row["batches"] == 2 and row["nodes"] == sum(g.num_nodes for g in graphs)
-    assert row["gflop"] > 0 and row["floor_seconds"] > 0 and len(row["epoch_seconds"]) == 2
-    assert row["ratio"] == pytest.approx(row["epoch_seconds_mean"] / row["floor_seconds"])
-    fractions = row["profile_fractions"]
-    assert sum(fractions.values()) == pytest.approx(1.0)
-    assert {"dense products", "neighbour sums", "PReLU", "Adam", "collation"} <= set(fractions)
+    rows = [mvgrl_epoch.epoch_against_floor(IndexedDataset(graphs), "tiny", epochs=2,
+                                            repeats=3, precision=precision,
+                                            hidden_channels=16, num_layers=2)
+            for precision in ("fp32", "bf16")]
+    for row, precision in zip(rows, ("fp32", "bf16")):
+        assert row["precision"] == precision
+        assert row["batches"] == 2 and row["nodes"] == sum(g.num_nodes for g in graphs)
+        assert row["gflop"] > 0 and row["floor_seconds"] > 0 and len(row["epoch_seconds"]) == 2
+        assert row["floor_seconds"] == pytest.approx(row["gflop"] / row["gemm_gflops"])
+        assert row["ratio"] == pytest.approx(row["epoch_seconds_mean"] / row["floor_seconds"])
+        fractions = row["profile_fractions"]
+        assert sum(fractions.values()) == pytest.approx(1.0)
+        assert {"dense products", "neighbour sums", "PReLU", "Adam", "collation"} <= set(fractions)
+    assert rows[0]["gflop"] == rows[1]["gflop"]  # the same epoch, counted once per precision
     lines = mvgrl_epoch.markdown({"device": "cpu (x)", "commit": "c0", "threads": 1,
-                                  "repeats": 3, "epochs": 2, "datasets": [row]})
-    assert lines[0].startswith("# MVGRL bfloat16 epoch against its FLOP floor (cpu (x)")
-    assert any(line.startswith("| tiny (") for line in lines)
+                                  "repeats": 3, "epochs": 2, "datasets": rows})
+    assert lines[0].startswith("# MVGRL epoch against its FLOP floor (cpu (x)")
+    assert any(line.startswith("| tiny (") and "| fp32 |" in line for line in lines)
+    assert any(line.startswith("| tiny (") and "| bf16 |" in line for line in lines)
