@@ -5,11 +5,14 @@ Example:
 """
 from __future__ import annotations
 
+import io
 import math
+import os
 import statistics
 from typing import Any, Sequence
 
 from matplotlib.figure import Figure
+from PIL import Image
 from matplotlib.ticker import MaxNLocator
 
 from graphsampler.bench.ablation import Pair
@@ -19,6 +22,21 @@ ACCURACY_PNG = "accuracy.png"
 HARDNESS_PNG = "hardness.png"
 SWEEP_PNG = "m_over_n.png"
 _COLORS = {"uniform": "#4c72b0", "knn": "#dd8452", "proximity": "#55a868"}
+
+
+def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> None:
+    r"""Saves ``fig`` as a PNG of at most 256 colours (a palette image): line and bar
+    plots use a handful, and a report with many panels stays a fraction of the size of
+    a full-colour PNG.
+
+    Example:
+        >>> save_png(plot_hardness(summarize(records)), "hardness.png")
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(256).save(path, format="PNG", optimize=True)
 
 
 def _panels(cells: Sequence[Cell]) -> dict[tuple[str, str], list[Cell]]:

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 from graphsampler.bench.ablation import LAST_KEYS, RUN_KEYS, Pair, pair_with_uniform
 from graphsampler.bench.plots import (ACCURACY_PNG, HARDNESS_PNG, SWEEP_PNG, is_sweep_point,
-                                      plot_accuracy, plot_hardness, plot_sweep)
+                                      plot_accuracy, plot_hardness, plot_sweep, save_png)
 from graphsampler.bench.results import RESULTS_FILE, read_results
 from graphsampler.bench.stats import (HARDNESS_KEYS, Cell, Stat, hardness_means,
                                       paired_difference, paper_baseline, paper_results,
@@ -224,11 +224,11 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     report = out_dir / REPORT_FILE
     report.write_text(render_report(records, results.name), encoding="utf-8")  # beside it
     cells = summarize(records)
-    plot_accuracy(cells).savefig(out_dir / ACCURACY_PNG, dpi=100)
-    plot_hardness(cells).savefig(out_dir / HARDNESS_PNG, dpi=100)
+    save_png(plot_accuracy(cells), out_dir / ACCURACY_PNG)
+    save_png(plot_hardness(cells), out_dir / HARDNESS_PNG)
     pairs = pair_with_uniform(records)
     if any(is_sweep_point(p) for p in pairs):
-        plot_sweep(pairs).savefig(out_dir / SWEEP_PNG, dpi=100)
+        save_png(plot_sweep(pairs), out_dir / SWEEP_PNG)
     return report
 
 

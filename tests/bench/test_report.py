@@ -172,6 +172,27 @@ def test_write_report_writes_markdown_and_valid_pngs(tmp_path):
         assert data[:8] == PNG_MAGIC and len(data) > 10_000
 
 
+def test_saved_plots_are_palette_pngs_that_look_like_the_figure(tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from graphsampler.bench.plots import plot_hardness, save_png
+    from graphsampler.bench.stats import summarize
+
+    fig = plot_hardness(summarize(hand_made_records()))
+    save_png(fig, tmp_path / "h.png")
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=100)
+    with Image.open(tmp_path / "h.png") as small, Image.open(full) as reference:
+        assert small.mode == "P" and small.size == reference.size
+        diff = np.abs(np.asarray(small.convert("RGB"), dtype=float)
+                      - np.asarray(reference.convert("RGB"), dtype=float))
+    assert diff.mean() < 2.0  # the same picture, up to palette rounding
+    assert (tmp_path / "h.png").stat().st_size < len(full.getvalue())
+
+
 def test_gzipped_results_give_the_same_report(tmp_path):
     text = "".join(json.dumps(r) + "\n" for r in hand_made_records())
     plain, packed = tmp_path / "plain", tmp_path / "packed"
