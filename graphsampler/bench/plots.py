@@ -12,8 +12,8 @@ import statistics
 from typing import Any, Sequence
 
 from matplotlib.figure import Figure
-from PIL import Image
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from graphsampler.bench.ablation import Pair
 from graphsampler.bench.stats import Cell

@@ -171,11 +171,12 @@ def random_walk_with_restart(
         restart_prob (float): Restart probability :math:`\alpha \in [0, 1)`.
         generator (torch.Generator, optional): Source of randomness, on the device of
             ``neighbors``.
-        max_steps (int, optional): Step cap. (default: :obj:`64 * B`)
+        max_steps (int, optional): Step cap. (default: :obj:`64 * m`, ``m`` the
+            nodes walked)
         groups (torch.Tensor, optional): A group label in :math:`[0, N)` per node,
             shape :obj:`[N]`, int64. (default: :obj:`None`, every node its own group)
         num_walked (int, optional): Nodes :math:`m \leq B` per batch taken from the
-            walk. (default: :obj:`B`)
+            walk, :math:`m` below. (default: :obj:`B`)
 
     Returns:
         WalkResult: the batches :obj:`[W, B]`, the top-up count and the step count.
