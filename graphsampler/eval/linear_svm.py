@@ -12,16 +12,22 @@ others),
 :func:`fit_linear_svm` minimises many such problems at once (every fold, every
 :math:`C` and every one-vs-rest class of a grid search) over one shared matrix
 :math:`\tilde{X}`: each problem has its own labels, with :math:`0` marking the rows it
-does not train on. It runs Newton's method in the span of the rows (Chapelle, "Training
-a support vector machine in the primal", 2007): with :math:`w = \tilde{X}^\top \beta`
-and :math:`A` the rows inside the margin, the Newton point is
-:math:`\beta_A = (K_{AA} + I / 2C)^{-1} y_A`, :math:`\beta_{\bar{A}} = 0`
-(:math:`K = \tilde{X}\tilde{X}^\top`), and :math:`f` is minimised exactly along the
-step (a piecewise quadratic in one variable). The active set settles after a few steps,
-and the step that follows it lands on the minimum: the solver converges exactly, at any
-:math:`C` and any scaling of the features, where liblinear's dual coordinate descent
-stops at its iteration cap. Every operation is batched over the problems (one Cholesky
-solve per step of each), so the same code runs on a GPU.
+does not train on. It runs Newton's method in the primal (Chapelle, "Training a support
+vector machine in the primal", 2007; Keerthi and DeCoste, JMLR 2005): with :math:`A`
+the rows inside the margin, the Newton point solves
+:math:`(I + 2C\, \tilde{X}_A^\top \tilde{X}_A)\, w = 2C\, \tilde{X}_A^\top y_A`, and
+:math:`f` is minimised exactly along the step (a piecewise quadratic in one variable).
+The active set settles after a few steps, and the step that follows it lands on the
+minimum: the solver converges exactly, at any :math:`C` and any scaling of the
+features, where liblinear's dual coordinate descent stops at its iteration cap.
+
+Each problem keeps its Gram matrix :math:`\tilde{X}_A^\top \tilde{X}_A` and updates it
+by the rows that enter or leave :math:`A` (few, after the first step), also along a
+path of :math:`C` values, so a Newton step costs one :math:`D \times D` Cholesky
+factorisation rather than a product over all rows. With more weights than rows
+(:math:`D > N`) the problem is solved in the span of the rows (:math:`D = N`; the
+minimiser lies there). Every operation is batched over the problems, so the same code
+runs on a GPU.
 """
 from __future__ import annotations
 
@@ -56,9 +62,9 @@ def fit_linear_svm(
             ``LinearSVC(dual=False, tol=tol)`` sets), or once a full Newton step keeps
             the active set (the exact minimum). (default: :obj:`1e-4`)
         max_iter (int, optional): Newton steps at most. (default: :obj:`50`)
-        chunk_elements (int, optional): Kernel entries gathered for the Newton
-            systems at a time (:math:`8` bytes each in float64): problems are solved
-            in chunks of about this many :math:`|A|^2` entries. (default: :obj:`2^{24}`)
+        chunk_elements (int, optional): Gram entries held at a time: problems are
+            solved in chunks of about this many over :math:`D^2`, with
+            :math:`D = \min(d + 1, N)`. (default: :obj:`2^{24}`)
 
     Returns:
         (torch.Tensor, torch.Tensor): The weights, shape :math:`[P, d + 1]` (or
@@ -77,85 +83,94 @@ def fit_linear_svm(
         raise ValueError(f"fit_linear_svm expects x [N, d], y [P, N] and c [P] or "
                          f"[J, P], got "
                          f"{tuple(x.shape)}, {tuple(y.shape)} and {tuple(c.shape)}")
-    xt = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
-    kernel = xt @ xt.T                                    # [N, N]
+    xt = torch.cat([x, x.new_ones(len(x), 1)], dim=1)     # [N, d + 1]
+    basis = None
+    if xt.shape[1] > xt.shape[0]:  # w = basis @ v: the minimiser lies in the rows' span
+        basis, r = torch.linalg.qr(xt.T)                  # [d + 1, N], [N, N]
+        xt = r.T                                          # same products with v as w
     y = y.to(x.dtype)
     path = c.to(x.dtype).reshape(-1, len(y))              # [J, P]
-    beta = torch.zeros_like(y)                            # w = beta @ xt
-    weights, converged = [], []
-    for c_row in path:  # each C of a path starts from the previous C's minimum
-        beta, ok = _newton(kernel, y, 2.0 * c_row[:, None], beta, tol, max_iter,
-                           chunk_elements)
-        weights.append(beta @ xt)
-        converged.append(ok)
-    return (torch.stack(weights).reshape(*c.shape, -1),
-            torch.stack(converged).reshape(c.shape))
+    gram = xt.T @ xt                                      # [D, D], every row
+    weights = x.new_empty(len(path), len(y), xt.shape[1])
+    converged = torch.empty(path.shape, dtype=torch.bool, device=x.device)
+    per_chunk = max(1, chunk_elements // xt.shape[1] ** 2)
+    for lo in range(0, len(y), per_chunk):
+        rows = slice(lo, lo + per_chunk)
+        state = _GramState(gram.expand(len(y[rows]), -1, -1).clone(),
+                           torch.ones_like(y[rows], dtype=torch.bool))
+        w = torch.zeros_like(weights[0, rows])
+        for j, c_row in enumerate(path):  # each C starts from the previous C's minimum
+            w, converged[j, rows] = _newton(xt, y[rows], 2.0 * c_row[rows], w, state,
+                                            tol, max_iter)
+            weights[j, rows] = w
+    if basis is not None:
+        weights = weights @ basis.T
+    return weights.reshape(*c.shape, -1), converged.reshape(c.shape)
 
 
-def _newton(kernel: Tensor, y: Tensor, c2: Tensor, beta: Tensor, tol: float,
-            max_iter: int, chunk_elements: int) -> tuple[Tensor, Tensor]:
-    r"""Newton's method from :obj:`beta` (:math:`[P, N]`, :math:`w = \beta \tilde{X}`)
-    on every problem; returns the minimisers' :math:`\beta` and which converged."""
-    beta = beta.clone()
-    z = beta @ kernel                                     # decision values
-    g0 = ((c2 * y) @ kernel * (c2 * y)).sum(1).sqrt()     # |grad f(0)| = |2C X'y|
+class _GramState:
+    r"""Every problem's :math:`\tilde{X}_A^\top \tilde{X}_A` (:obj:`gram`,
+    :math:`[P, D, D]`) and the rows :math:`A` it sums (:obj:`rows`, :math:`[P, N]`)."""
+
+    def __init__(self, gram: Tensor, rows: Tensor) -> None:
+        self.gram, self.rows = gram, rows
+
+    def moved_to(self, x: Tensor, problems: Tensor, active: Tensor) -> Tensor:
+        r"""Updates the Gram matrices of :obj:`problems` to the rows :obj:`active`
+        (:math:`[Q, N]`) by the rows that entered or left; returns them,
+        :math:`[Q, D, D]`."""
+        every = len(problems) == len(self.rows)  # then problems is arange: no copies
+        change = active.to(torch.int8) - self.rows[problems].to(torch.int8)
+        gram = self.gram if every else self.gram[problems]
+        moved = int((change != 0).sum(1).max())
+        if moved:
+            # each problem's changed rows first (padding: sign 0), then a signed update
+            idx = torch.argsort((change == 0).to(torch.int8), dim=1, stable=True)
+            idx = idx[:, :moved]
+            sign = torch.gather(change, 1, idx).to(x.dtype)
+            picked = x[idx]                                   # [Q, moved, D]
+            gram.baddbmm_((picked * sign[..., None]).transpose(1, 2), picked)
+            if not every:
+                self.gram[problems] = gram
+            self.rows[problems] = active
+        return gram
+
+
+def _newton(x: Tensor, y: Tensor, c2: Tensor, w: Tensor, state: _GramState, tol: float,
+            max_iter: int) -> tuple[Tensor, Tensor]:
+    r"""Newton's method from :obj:`w` (:math:`[P, D]`) on every problem; returns the
+    minimisers and which converged."""
+    w = w.clone()
+    z = w @ x.T                                           # decision values, [P, N]
+    g0 = c2 * (y @ x).norm(dim=1)                         # |grad f(0)| = |2C X'y|
     converged = torch.zeros(len(y), dtype=torch.bool, device=y.device)
     todo = torch.arange(len(y), device=y.device)
     for _ in range(max_iter):
-        bt, zt, yt, ct = beta[todo], z[todo], y[todo], c2[todo]
+        wt, zt, yt, ct = w[todo], z[todo], y[todo], c2[todo]
         act = (yt * zt < 1) & (yt != 0)
-        u = bt + ct * act * (zt - yt)                     # grad f = u @ xt
-        gnorm = (u @ kernel * u).sum(1).clamp(min=0).sqrt()
-        keep = gnorm > tol * g0[todo]
+        grad = wt + ct[:, None] * ((act * (zt - yt)) @ x)
+        keep = grad.norm(dim=1) > tol * g0[todo]
         converged[todo[~keep]] = True
-        todo, bt, zt, yt, ct, act = (t[keep] for t in (todo, bt, zt, yt, ct, act))
+        todo, wt, zt, yt, ct, act = (t[keep] for t in (todo, wt, zt, yt, ct, act))
         if len(todo) == 0:
             break
-        step = _newton_point(kernel, act, yt, ct[:, 0], chunk_elements) - bt
-        dz = step @ kernel
+        hess = state.moved_to(x, todo, act) * ct[:, None, None]
+        hess.diagonal(dim1=1, dim2=2).add_(1.0)
+        rhs = ct[:, None] * ((act * yt) @ x)
+        step = torch.cholesky_solve(rhs[..., None], torch.linalg.cholesky(hess))[..., 0]
+        step = step - wt
+        dz = step @ x.T
         # a Newton point inside its own active set is the minimum: take it, and stop
         exact = (((yt * (zt + dz) < 1) & (yt != 0)) == act).all(1)
-        t = torch.where(exact, 1.0, _line_search((step * zt).sum(1), (step * dz).sum(1),
+        t = torch.where(exact, 1.0, _line_search((wt * step).sum(1), (step * step).sum(1),
                                                  zt, dz, yt, ct))
-        beta[todo] = bt + t[:, None] * step
+        w[todo] = wt + t[:, None] * step
         z[todo] = zt + t[:, None] * dz
         # done: exact, or stalled (the Newton point is where we are, up to rounding)
         done = exact | ((t[:, None] * dz).abs().amax(1) <= 1e-12)
         converged[todo[done]] = True
         todo = todo[~done]
-    return beta, converged
-
-
-def _newton_point(kernel: Tensor, act: Tensor, y: Tensor, c2: Tensor,
-                  chunk_elements: int) -> Tensor:
-    r"""Solves :math:`(K_{AA} + I / 2C)\, \beta_A = y_A` for every problem (its rows
-    :math:`A` where :obj:`act` is set), zero elsewhere, shape :math:`[P, N]`. Problems
-    are sorted by :math:`|A|` and solved in chunks, each padded to its largest
-    :math:`|A|` with identity rows."""
-    sizes = act.sum(1)
-    order = torch.argsort(sizes)
-    sorted_sizes = [max(int(n), 1) for n in sizes[order]]
-    out = torch.zeros_like(y)
-    start = 0
-    while start < len(order):
-        stop = start + 1
-        while (stop < len(order)
-               and (stop + 1 - start) * sorted_sizes[stop] ** 2 <= chunk_elements):
-            stop += 1
-        m, rows = sorted_sizes[stop - 1], order[start:stop]
-        # active rows first (stable: in row order), then padding
-        idx = torch.argsort((~act[rows]).to(torch.int8), dim=1, stable=True)[:, :m]
-        real = torch.arange(m, device=y.device)[None, :] < sizes[rows][:, None]
-        pair = real[:, :, None] & real[:, None, :]
-        sub = kernel[idx[:, :, None], idx[:, None, :]] * pair
-        diag = torch.where(real, 1.0 / c2[rows][:, None], torch.ones_like(sub[:, 0]))
-        sub.diagonal(dim1=1, dim2=2).add_(diag)
-        rhs = torch.where(real, torch.gather(y[rows], 1, idx), torch.zeros_like(diag))
-        sol = torch.cholesky_solve(rhs[..., None], torch.linalg.cholesky(sub))[..., 0]
-        sol = torch.where(real, sol, torch.zeros_like(sol))
-        out[rows] = out[rows].scatter(1, idx, sol)
-        start = stop
-    return out
+    return w, converged
 
 
 def _line_search(ws: Tensor, ss: Tensor, z: Tensor, dz: Tensor, y: Tensor, c2: Tensor,
@@ -165,7 +180,6 @@ def _line_search(ws: Tensor, ss: Tensor, z: Tensor, dz: Tensor, y: Tensor, c2: T
     :math:`s`: a safeguarded Newton search on the piecewise-linear, increasing
     derivative."""
     labelled = y != 0
-    c2 = c2[:, 0]
 
     def slope(t: Tensor) -> tuple[Tensor, Tensor]:
         zt = z + t[:, None] * dz

@@ -121,3 +121,28 @@ def test_grid_accuracies_match_liblinear_predictions(classes: int) -> None:
                        .fit(x[train], y[train]).predict(x[test]) == y[test])
                for c in c_values]
         assert accuracies == ref
+
+
+def test_more_weights_than_rows_match_liblinear_primal() -> None:
+    # d + 1 > N: solved in the span of the rows, then mapped back to d + 1 weights.
+    x, y = _data(n=30, d=60, seed=3)
+    c = torch.tensor([0.01, 10.0], dtype=torch.float64)
+    w, ok = fit_linear_svm(torch.from_numpy(x), torch.from_numpy(y).repeat(2, 1), c,
+                           tol=1e-10)
+    assert ok.all() and w.shape == (2, 61)
+    for i, c_value in enumerate(c.tolist()):
+        ref = _oracle(x, y, c_value)
+        np.testing.assert_allclose(w[i].numpy(), ref, rtol=1e-5,
+                                   atol=1e-5 * np.abs(ref).max())
+
+
+def test_chunks_leave_results_unchanged() -> None:
+    # one problem per chunk (each its own Gram state) against all problems in one chunk
+    x, y = _data(seed=4)
+    gen = np.random.default_rng(0)
+    labels = torch.from_numpy(np.stack([y * (gen.random(len(y)) < 0.8) for _ in range(5)]))
+    path = torch.tensor([[0.01] * 5, [1.0] * 5, [100.0] * 5], dtype=torch.float64)
+    one, ok_one = fit_linear_svm(torch.from_numpy(x), labels, path, chunk_elements=1)
+    all_, ok_all = fit_linear_svm(torch.from_numpy(x), labels, path)
+    assert ok_one.all() and ok_all.all()
+    torch.testing.assert_close(one, all_, rtol=1e-9, atol=1e-9)
