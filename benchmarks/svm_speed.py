@@ -13,8 +13,11 @@ with 20% of the labels redrawn, shifted and scaled like unscaled sum-pooled embe
   twin group), a tenth of the copies with another label. The fast path fits identical
   rows as one weighted row; the reference fits every row.
 * ``rbf-graphcl-imdb-multi`` (``-imdb-binary``, ``-collab``): real embeddings:
-  GraphCL/InfoNCE trained for 20 epochs on that dataset with uniform batches (seed as ``--seed``; the dataset comes from
-  ``$GRAPHSAMPLER_TU_MIRROR`` or is downloaded), embedded as the benchmark suite does.
+  GraphCL/InfoNCE trained for 20 epochs on that dataset with uniform batches (seed as
+  ``--seed``; the dataset comes from ``$GRAPHSAMPLER_TU_MIRROR`` or is downloaded),
+  embedded as the benchmark suite does.
+* ``linear-mvgrl-imdb-binary`` (``-imdb-multi``): the same with MVGRL (JSD), 512 wide,
+  scored with ``LinearSVC`` as MVGRL is.
 
 Both runs use the 10-fold outer split and the 5-fold inner grid over
 :math:`C \in \{10^{-3}, \dots, 10^{3}\}`; the fold accuracies and chosen :math:`C` go
@@ -50,7 +53,7 @@ from _helpers import RESULTS, provenance, write_results
 THIRD = (1 / 3, 1 / 3, 1 / 3)
 
 # name: (kernel, rows, width, class weights, (copies, copies of the first row)); None:
-# GraphCL's embeddings of the dataset the name ends with
+# the embeddings of the method and dataset the name ends with
 CASES = {
     "linear-imdb-binary": ("linear", 1000, 512, (0.5, 0.5), (0, 0)),
     "linear-imdb-multi": ("linear", 1500, 512, THIRD, (0, 0)),
@@ -60,6 +63,8 @@ CASES = {
     "rbf-graphcl-imdb-multi": ("rbf", 1500, 96, THIRD, None),
     "rbf-graphcl-imdb-binary": ("rbf", 1000, 96, (0.5, 0.5), None),
     "rbf-graphcl-collab": ("rbf", 5000, 96, (0.52, 0.155, 0.325), None),
+    "linear-mvgrl-imdb-binary": ("linear", 1000, 512, (0.5, 0.5), None),
+    "linear-mvgrl-imdb-multi": ("linear", 1500, 512, THIRD, None),
     "quick-linear": ("linear", 200, 512, (0.5, 0.5), (0, 0)),
     "quick-rbf": ("rbf", 300, 96, (0.5, 0.5), (100, 40)),
 }
@@ -81,17 +86,18 @@ def make_embeddings(rows: int, width: int, weights: tuple[float, ...], seed: int
     return 3.0 * x + 5.0, y  # unscaled and off-centre, as sum-pooled embeddings are
 
 
-def graphcl_embeddings(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    r"""GraphCL/InfoNCE's embeddings of ``dataset`` after 20 epochs of uniform batches,
-    BatchNorm re-estimated, as :func:`graphsampler.bench.run` evaluates them."""
+def trained_embeddings(method_name: str, dataset: str,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""The embeddings of ``dataset`` by ``method_name`` (its default loss) after 20
+    epochs of uniform batches, as :func:`graphsampler.bench.run` evaluates them."""
     from graphsampler.bench.config import RunConfig
     from graphsampler.bench.registry import METHODS
     from graphsampler.data import IndexedDataset
     from graphsampler.train import embed_dataset, seed_everything, train
 
-    config = RunConfig(dataset=dataset, seed=seed, device="cpu")
+    config = RunConfig(method=method_name, dataset=dataset, seed=seed, device="cpu")
     seed_everything(seed)
-    data = IndexedDataset(METHODS["graphcl"].prepare(dataset, None))
+    data = IndexedDataset(METHODS[method_name].prepare(dataset, None))
     method = config.build_method(data.num_features)
     train(method, data, config.build_sampler(len(data)), epochs=config.epochs, lr=config.lr,
           seed=seed, progress=False, device="cpu")
@@ -113,8 +119,11 @@ def liblinear_capped(x: np.ndarray, y: np.ndarray, seed: int) -> bool:
 
 def run_case(name: str, seed: int) -> dict[str, object]:
     kernel, rows, width, weights, copies = CASES[name]
-    x, y = (graphcl_embeddings(name.split("-", 2)[2].upper(), seed) if copies is None
-            else make_embeddings(rows, width, weights, seed, copies))
+    if copies is None:  # kernel-method-dataset
+        _, method_name, dataset = name.split("-", 2)
+        x, y = trained_embeddings(method_name, dataset.upper(), seed)
+    else:
+        x, y = make_embeddings(rows, width, weights, seed, copies)
     record: dict[str, object] = {"case": name, "kernel": kernel, "rows": rows,
                                  "width": width, "classes": len(weights),
                                  "distinct_rows": len(np.unique(np.c_[x, y], axis=0))}
