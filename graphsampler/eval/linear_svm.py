@@ -64,7 +64,8 @@ def fit_linear_svm(
         max_iter (int, optional): Newton steps at most. (default: :obj:`50`)
         chunk_elements (int, optional): Gram entries held at a time: problems are
             solved in chunks of about this many over :math:`D^2`, with
-            :math:`D = \min(d + 1, N)`. (default: :obj:`2^{24}`)
+            :math:`D = \min(d + 1, N)`; and the feature entries gathered at a time to
+            update their Gram matrices. (default: :obj:`2^{24}`)
 
     Returns:
         (torch.Tensor, torch.Tensor): The weights, shape :math:`[P, d + 1]` (or
@@ -97,7 +98,7 @@ def fit_linear_svm(
     for lo in range(0, len(y), per_chunk):
         rows = slice(lo, lo + per_chunk)
         state = _GramState(gram.expand(len(y[rows]), -1, -1).clone(),
-                           torch.ones_like(y[rows], dtype=torch.bool))
+                           torch.ones_like(y[rows], dtype=torch.bool), chunk_elements)
         w = torch.zeros_like(weights[0, rows])
         for j, c_row in enumerate(path):  # each C starts from the previous C's minimum
             w, converged[j, rows] = _newton(xt, y[rows], 2.0 * c_row[rows], w, state,
@@ -110,10 +111,11 @@ def fit_linear_svm(
 
 class _GramState:
     r"""Every problem's :math:`\tilde{X}_A^\top \tilde{X}_A` (:obj:`gram`,
-    :math:`[P, D, D]`) and the rows :math:`A` it sums (:obj:`rows`, :math:`[P, N]`)."""
+    :math:`[P, D, D]`), the rows :math:`A` it sums (:obj:`rows`, :math:`[P, N]`), and
+    how many feature entries an update gathers at a time (:obj:`chunk_elements`)."""
 
-    def __init__(self, gram: Tensor, rows: Tensor) -> None:
-        self.gram, self.rows = gram, rows
+    def __init__(self, gram: Tensor, rows: Tensor, chunk_elements: int) -> None:
+        self.gram, self.rows, self.chunk_elements = gram, rows, chunk_elements
 
     def moved_to(self, x: Tensor, problems: Tensor, active: Tensor) -> Tensor:
         r"""Updates the Gram matrices of :obj:`problems` to the rows :obj:`active`
@@ -126,10 +128,12 @@ class _GramState:
         if moved:
             # each problem's changed rows first (padding: sign 0), then a signed update
             idx = torch.argsort((change == 0).to(torch.int8), dim=1, stable=True)
-            idx = idx[:, :moved]
-            sign = torch.gather(change, 1, idx).to(x.dtype)
-            picked = x[idx]                                   # [Q, moved, D]
-            gram.baddbmm_((picked * sign[..., None]).transpose(1, 2), picked)
+            sign = torch.gather(change, 1, idx[:, :moved]).to(x.dtype)
+            step = max(1, self.chunk_elements // (len(problems) * x.shape[1]))
+            for lo in range(0, moved, step):  # rows gathered: [Q, <= step, D]
+                picked = x[idx[:, lo:min(lo + step, moved)]]
+                signed = picked * sign[:, lo:lo + step, None]
+                gram.baddbmm_(signed.transpose(1, 2), picked)
             if not every:
                 self.gram[problems] = gram
             self.rows[problems] = active
