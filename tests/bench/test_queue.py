@@ -105,6 +105,26 @@ def test_paper_suite_covers_the_paper_table_smallest_datasets_first():
     assert size == sorted(size) and len(suite.configs) == 375
 
 
+def test_mvgrl_suite_covers_seven_datasets_fewest_nodes_first():
+    suite = load_suite("mvgrl")
+    assert all(changed_settings(c.settings()) == {} for c in suite.configs)
+    cells = {(c.method, c.loss, c.sampler, c.dataset, c.seed) for c in suite.configs}
+    datasets = ("MUTAG", "IMDB-BINARY", "IMDB-MULTI", "PROTEINS", "NCI1", "COLLAB",
+                "REDDIT-BINARY")
+    assert cells == {("mvgrl", "jsd", s, d, seed) for s in ("uniform", "knn", "proximity")
+                     for d in datasets for seed in range(5)}
+    assert len(suite.configs) == len(cells)
+    manifest = tu_manifest()
+    nodes = [manifest[c.dataset]["graphs"] * manifest[c.dataset]["avg_nodes"]
+             for c in suite.configs]
+    # IMDB-BINARY and IMDB-MULTI hold about as many nodes (19.8k, 19.5k): in the paper
+    # table's order; from PROTEINS on, fewest nodes first
+    order = [d for i, d in enumerate(c.dataset for c in suite.configs)
+             if i == 0 or suite.configs[i - 1].dataset != d]
+    assert order == list(datasets)
+    assert nodes[3 * 15:] == sorted(nodes[3 * 15:])
+
+
 def test_speed_suite_lists_the_scripts():
     suite = load_suite("speed")
     assert not suite.configs
@@ -327,7 +347,7 @@ def test_bad_suite_files(tmp_path, text, message):
 
 
 def test_unknown_suites():
-    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, confirm, cpu, mvgrl_bf16, paper, quick, "
+    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, confirm, cpu, mvgrl, mvgrl_bf16, paper, quick, "
                                          "speed or give a path to a .toml file"):
         load_suite("full")
     with pytest.raises(ValueError, match="suite file nowhere/x.toml not found"):
