@@ -96,14 +96,14 @@ def fit_linear_svm(
     converged = torch.empty(path.shape, dtype=torch.bool, device=x.device)
     per_chunk = max(1, chunk_elements // xt.shape[1] ** 2)
     for lo in range(0, len(y), per_chunk):
-        rows = slice(lo, lo + per_chunk)
-        state = _GramState(gram.expand(len(y[rows]), -1, -1).clone(),
-                           torch.ones_like(y[rows], dtype=torch.bool), chunk_elements)
-        w = torch.zeros_like(weights[0, rows])
+        chunk = slice(lo, lo + per_chunk)
+        state = _GramState(gram.expand(len(y[chunk]), -1, -1).clone(),
+                           torch.ones_like(y[chunk], dtype=torch.bool), chunk_elements)
+        w = torch.zeros_like(weights[0, chunk])
         for j, c_row in enumerate(path):  # each C starts from the previous C's minimum
-            w, converged[j, rows] = _newton(xt, y[rows], 2.0 * c_row[rows], w, state,
-                                            tol, max_iter)
-            weights[j, rows] = w
+            w, converged[j, chunk] = _newton(xt, y[chunk], 2.0 * c_row[chunk], w, state,
+                                             tol, max_iter)
+            weights[j, chunk] = w
     if basis is not None:
         weights = weights @ basis.T
     return weights.reshape(*c.shape, -1), converged.reshape(c.shape)
