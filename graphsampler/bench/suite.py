@@ -1,8 +1,8 @@
 r"""Benchmark suites: TOML files of experiment cells (and scripts).
 
 The suites ``quick``, ``paper``, ``cpu``, ``speed``, ``mvgrl``, ``mvgrl_bf16``,
-``ablation`` and ``confirm`` ship with the package (``graphsampler/bench/suites/``); any other ``.toml``
-file works too. Its schema::
+``ablation`` and ``confirm`` ship with the package (``graphsampler/bench/suites/``);
+any other ``.toml`` file works too. Its schema::
 
     description = "one line on what the suite is for"      # optional
 
