@@ -15,7 +15,9 @@ from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 from graphsampler.eval.hardness import batch_hardness
-from graphsampler.train import embed_dataset, resolve_device, train
+from graphsampler.nn.norm import COLLAPSE_RATIO
+from graphsampler.train import (DEFAULT_NORM, embed_dataset, embed_normalisations,
+                                resolve_device, train)
 
 torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
 
@@ -133,9 +135,10 @@ def test_embeddings_do_not_depend_on_a_collapsed_batchnorm():
     model = GraphCL(3)
     train(model, ds, sampler, epochs=3, device="cpu", progress=False)
     # the collapse: statistics of the last, homogeneous batches blow the embeddings up
-    stale, _ = embed_dataset(model, ds, device="cpu", recalibrate=False)
+    stale, _ = embed_dataset(model, ds, device="cpu", norm="train")
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    fresh, _ = embed_dataset(model, ds, device="cpu", recalibration_batch_size=8)
+    fresh, _ = embed_dataset(model, ds, device="cpu", norm="clean",
+                             recalibration_batch_size=8)
     assert np.abs(stale).max() > 5 * np.abs(fresh).max()
     # invariant: whatever statistics training left, the evaluation embeddings are the same
     corrupted = GraphCL(3)
@@ -144,7 +147,8 @@ def test_embeddings_do_not_depend_on_a_collapsed_batchnorm():
         if isinstance(m, torch.nn.BatchNorm1d):
             m.running_var.fill_(1e-22)  # what the issue measured after proximity batches
             m.running_mean.normal_()
-    again, _ = embed_dataset(corrupted, ds, device="cpu", recalibration_batch_size=8)
+    again, _ = embed_dataset(corrupted, ds, device="cpu", norm="clean",
+                             recalibration_batch_size=8)
     assert np.allclose(again, fresh, rtol=1e-5, atol=1e-5)
     # oracle: the same weights, BatchNorm statistics averaged over the batches by hand
     reference = GraphCL(3)
@@ -263,3 +267,32 @@ def test_bf16_training_on_cuda():
                    precision="bf16")
     assert all(math.isfinite(h["loss"]) for h in result.history)
     assert sampler.bank.embeddings.dtype == torch.float32
+
+
+def test_collapse_detector_fires_on_collapsed_statistics_only():
+    torch.manual_seed(0)
+    ds = with_cliques()
+    collapsed = GraphCL(3)
+    train(collapsed, ds, CliqueBatches(len(ds), 8, torch.arange(40, 48), last_epoch=2),
+          epochs=3, device="cpu", progress=False)
+    for m in collapsed.modules():
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_var[:4] = 1e-22  # what the issue measured after near-kNN batches
+    emb = embed_normalisations(collapsed, ds, device="cpu", recalibration_batch_size=8)
+    assert emb.collapsed and emb.default == "clean" and emb.variance_ratio < COLLAPSE_RATIO
+    x, _ = embed_dataset(collapsed, ds, device="cpu")  # the protocol re-estimates
+    assert np.allclose(x, emb.by_norm["clean"])
+    # healthy runs: uniform and proximity batches, several seeds: the detector stays quiet
+    for seed in range(3):
+        for sampler_cls in (UniformBatchSampler, ProximityBatchSampler):
+            ds, model, sampler = setup(sampler_cls)
+            train(model, ds, sampler, epochs=3, device="cpu", progress=False, seed=seed)
+            emb = embed_normalisations(model, ds, device="cpu", recalibration_batch_size=8)
+            assert not emb.collapsed and emb.default == DEFAULT_NORM
+            assert emb.variance_ratio > 100 * COLLAPSE_RATIO
+            assert set(emb.by_norm) == {"train", "clean"}
+            # the model keeps training's statistics: the default embeds as "train"
+            x, _ = embed_dataset(model, ds, device="cpu", norm="train")
+            assert np.allclose(x, emb.by_norm["train"])
+    with pytest.raises(ValueError, match="norm must be default, train, clean; got 'views'"):
+        embed_dataset(model, ds, device="cpu", norm="views")

@@ -6,6 +6,8 @@ import os
 import time
 from typing import Any, Sequence
 
+import numpy as np
+
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.registry import METHODS
@@ -13,7 +15,7 @@ from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
 from graphsampler.data import IndexedDataset
 from graphsampler.distributed import is_main_process, main_process_first
 from graphsampler.eval.svm import svm_cv
-from graphsampler.train import embed_dataset, resolve_device, seed_everything, train
+from graphsampler.train import embed_normalisations, resolve_device, seed_everything, train
 
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
@@ -24,7 +26,8 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     The dataset is prepared as the method's registry entry says
     (:data:`~graphsampler.bench.registry.METHODS`), the model and sampler are built
     from ``config``, :func:`~graphsampler.train.train` trains them, and the frozen
-    embeddings (:func:`~graphsampler.train.embed_dataset`) go through the SVM protocol
+    embeddings under each BatchNorm normalisation
+    (:func:`~graphsampler.train.embed_normalisations`) go through the SVM protocol
     (:func:`~graphsampler.eval.svm_cv`) with the method's kernel. Under
     :mod:`torch.distributed` (``torchrun``) every rank trains its share of the batches
     and only rank 0 evaluates: the other ranks return ``None``.
@@ -40,7 +43,10 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
 
     Returns:
         dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
-        accuracy_std`` (over the 10 folds, in %), ``fold_accuracies, best_c,
+        accuracy_std`` (over the 10 folds, in %), ``fold_accuracies, best_c`` (those of
+        the protocol's normalisation, ``norm_default``), ``accuracy_by_norm`` (the same
+        per normalisation), ``bn_collapse, bn_variance_ratio`` (the collapse test), the
+        proximity graph's resolved ``num_candidates_resolved, num_neighbors_resolved``,
         train_seconds, eval_seconds, device, commit, versions, config`` (the settings
         that apply, :meth:`RunConfig.settings`) and ``history`` (per epoch: loss,
         sampler statistics and the callbacks' keys).
@@ -66,20 +72,37 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     if not is_main_process():
         return None
     tic = time.perf_counter()
-    x, y = embed_dataset(method, dataset, device=device,
-                         recalibration_batch_size=config.batch_size, seed=config.seed)
-    scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed)
+    emb = embed_normalisations(method, dataset, device=device,
+                               recalibration_batch_size=config.batch_size, seed=config.seed)
+    by_norm = {}
+    for norm, x in emb.by_norm.items():
+        if not np.isfinite(x).all():
+            continue  # collapsed statistics: no classifier takes these
+        scores = svm_cv(x, emb.y, kernel=spec.eval_kernel, seed=config.seed)
+        by_norm[norm] = {"mean": float(scores.mean), "std": float(scores.std),
+                         "fold_accuracies": [float(a) for a in scores.fold_accuracies],
+                         "best_c": [float(c) for c in scores.best_c]}
+    chosen = by_norm[emb.default]
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,
         "sampler": config.sampler, "seed": config.seed, "epochs": config.epochs,
         "num_graphs": len(dataset),
-        "accuracy_mean": float(scores.mean), "accuracy_std": float(scores.std),
-        "fold_accuracies": [float(a) for a in scores.fold_accuracies],
-        "best_c": [float(c) for c in scores.best_c],
+        "accuracy_mean": chosen["mean"], "accuracy_std": chosen["std"],
+        "fold_accuracies": chosen["fold_accuracies"], "best_c": chosen["best_c"],
+        "accuracy_by_norm": by_norm, "norm_default": emb.default,
+        "bn_collapse": emb.collapsed, "bn_variance_ratio": (emb.variance_ratio if np.isfinite(emb.variance_ratio)
+                              else None),
+        **_resolved_sizes(sampler),
         "train_seconds": result.seconds, "eval_seconds": time.perf_counter() - tic,
         "device": device_name(device), "commit": git_commit(), "versions": versions(),
         "config": config.settings(), "history": result.history,
     }
+
+
+def _resolved_sizes(sampler: Any) -> dict[str, int]:
+    r"""The proximity graph's resolved ``M`` and ``k`` where the sampler has them."""
+    return {f"{name}_resolved": int(getattr(sampler, name))
+            for name in ("num_candidates", "num_neighbors") if hasattr(sampler, name)}
 
 
 __all__ = ["run"]

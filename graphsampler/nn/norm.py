@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
@@ -73,3 +74,60 @@ def recalibrate_batchnorm(module: torch.nn.Module, batches: Iterable[Any],
                 m.running_var.copy_(var)
                 m.num_batches_tracked.copy_(tracked)
     return seen
+
+
+#: A layer's running variance below this fraction of the variance its inputs have over
+#: the whole dataset is a collapse: the statistics follow a few near-identical batches,
+#: not the data (healthy runs sit near 1; the collapse this guards against was 1e-22).
+COLLAPSE_RATIO = 1e-3
+
+
+def batchnorm_statistics(module: torch.nn.Module) -> list[tuple[Tensor, Tensor]]:
+    r"""Copies of the running ``(mean, var)`` of every BatchNorm layer of ``module``
+    (:func:`batchnorm_layers` order); :func:`load_batchnorm_statistics` puts them back.
+
+    Example:
+        >>> saved = batchnorm_statistics(model)
+        >>> recalibrate_batchnorm(model, batches, model.embed)
+        >>> load_batchnorm_statistics(model, saved)  # training's statistics again
+    """
+    return [(m.running_mean.clone(), m.running_var.clone())
+            for m in batchnorm_layers(module)]
+
+
+@torch.no_grad()
+def load_batchnorm_statistics(module: torch.nn.Module,
+                              statistics: list[tuple[Tensor, Tensor]]) -> None:
+    r"""Sets every BatchNorm layer's running ``(mean, var)`` to ``statistics``, as
+    :func:`batchnorm_statistics` returned them."""
+    layers = batchnorm_layers(module)
+    if len(layers) != len(statistics):
+        raise ValueError(f"statistics for {len(statistics)} BatchNorm layers given, the "
+                         f"module has {len(layers)}")
+    for m, (mean, var) in zip(layers, statistics):
+        m.running_mean.copy_(mean)
+        m.running_var.copy_(var)
+
+
+def variance_ratio(statistics: list[tuple[Tensor, Tensor]],
+                   reference: list[tuple[Tensor, Tensor]], eps: float = 1e-8) -> float:
+    r"""The smallest ratio, over every layer and channel, of a running variance in
+    ``statistics`` to the same channel's variance in ``reference`` (statistics
+    re-estimated over the dataset, :func:`recalibrate_batchnorm`). Channels whose
+    reference variance is below ``eps`` (dead units) are left out; a non-finite running
+    statistic gives ``0``. Below :data:`COLLAPSE_RATIO` the statistics have collapsed.
+
+    Example:
+        >>> train_stats = batchnorm_statistics(model)
+        >>> recalibrate_batchnorm(model, batches, model.embed)
+        >>> variance_ratio(train_stats, batchnorm_statistics(model)) < COLLAPSE_RATIO
+        False
+    """
+    lowest = float("inf")
+    for (mean, var), (_, ref) in zip(statistics, reference):
+        if not (torch.isfinite(mean).all() and torch.isfinite(var).all()):
+            return 0.0
+        alive = ref > eps
+        if alive.any():
+            lowest = min(lowest, (var[alive] / ref[alive]).min().item())
+    return lowest

@@ -6,7 +6,7 @@ from typing import Any, Callable, Literal
 from torch import Tensor
 
 from graphsampler.samplers._checks import (check_fraction, check_int, check_restart_prob,
-                                           check_twin_threshold, resolve_count)
+                                           check_twin_threshold, resolve_sizes)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
 from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
@@ -30,11 +30,13 @@ class ProximityBatchSampler(HardBatchSampler):
         num_items (int): Dataset size :math:`N`.
         batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
         num_candidates (int or float): Candidates :math:`M` per instance, or a fraction
-            of :math:`N` (then at least :math:`k + 1`). (default: :obj:`0.03`, chosen by
-            the study in ``docs/sampler-study.md``; the paper's image setting is 1000)
+            of :math:`N`, then at least :math:`10\lceil\sqrt{B}\rceil` and :math:`k + 1`
+            (:func:`~graphsampler.samplers._checks.resolve_sizes`). (default:
+            :obj:`0.03`, chosen by the study in ``docs/sampler-study.md``; the paper's
+            image setting is 1000)
         num_neighbors (int or float): Out-degree :math:`k < \min(M, N)`, or a fraction
-            of :math:`N`. (default: :obj:`0.003`, :math:`M/10` as in the paper's 1000
-            and 100)
+            of :math:`N`, then at least :math:`\lceil\sqrt{B}\rceil`. (default:
+            :obj:`0.003`, :math:`M/10` as in the paper's 1000 and 100)
         restart_prob (float or callable): Restart probability :math:`\alpha \in [0, 1)`,
             or a function ``epoch -> alpha`` such as :class:`RestartDecay`.
             (default: :obj:`0.2`)
@@ -80,10 +82,7 @@ class ProximityBatchSampler(HardBatchSampler):
                  max_steps: int | None = None, dedupe_twins: float | None = None,
                  walk_fraction: float = 1.0, **kwargs: Any) -> None:
         super().__init__(num_items, batch_size, **kwargs)
-        m = resolve_count(num_candidates, num_items, "num_candidates")
-        k = resolve_count(num_neighbors, num_items, "num_neighbors")
-        if isinstance(num_candidates, float) and m <= k < num_items - 1:
-            m = k + 1  # a fraction of a small N: keep k best of at least k + 1
+        m, k = resolve_sizes(num_candidates, num_neighbors, num_items, batch_size)
         if k >= m:
             raise ValueError(
                 f"num_neighbors ({k}) must be smaller than num_candidates ({m}): each "

@@ -348,7 +348,7 @@ def test_bad_suite_files(tmp_path, text, message):
 
 def test_unknown_suites():
     with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, confirm, cpu, mvgrl, mvgrl_bf16, paper, quick, "
-                                         "speed or give a path to a .toml file"):
+                                         "speed, study or give a path to a .toml file"):
         load_suite("full")
     with pytest.raises(ValueError, match="suite file nowhere/x.toml not found"):
         load_suite("nowhere/x.toml")

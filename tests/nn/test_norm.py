@@ -3,7 +3,9 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphsampler.nn import GINEncoder
-from graphsampler.nn.norm import batchnorm_layers, recalibrate_batchnorm
+from graphsampler.nn.norm import (batchnorm_layers, batchnorm_statistics,
+                                   load_batchnorm_statistics, recalibrate_batchnorm,
+                                   variance_ratio)
 
 
 def graphs(num: int, seed: int = 0) -> list[Data]:
@@ -76,3 +78,35 @@ def test_parameters_and_momentum_untouched_and_empty_pass_keeps_statistics():
 def test_model_without_batchnorm_is_left_alone():
     lin = torch.nn.Linear(3, 3)
     assert recalibrate_batchnorm(lin, [torch.randn(4, 3)], lin) == 0
+
+
+def test_variance_ratio_against_a_loop_over_channels():
+    gen = torch.Generator().manual_seed(1)
+    trained = [(torch.randn(4, generator=gen), torch.rand(4, generator=gen) + 0.1)
+               for _ in range(3)]
+    reference = [(torch.randn(4, generator=gen), torch.rand(4, generator=gen) + 0.1)
+                 for _ in range(3)]
+    reference[1][1][2] = 0.0  # a dead channel is left out
+    expected = min(float(v[c] / r[c]) for (_, v), (_, r) in zip(trained, reference)
+                   for c in range(4) if r[c] > 1e-8)
+    assert variance_ratio(trained, reference) == pytest.approx(expected)
+    trained[2][0][0] = float("nan")
+    assert variance_ratio(trained, reference) == 0.0
+
+
+def test_statistics_round_trip_and_errors():
+    torch.manual_seed(0)
+    encoder = GINEncoder(1, 8, num_layers=2)
+    batch = Batch.from_data_list(graphs(12))
+    encoder.train()
+    embed(encoder, batch)
+    saved = batchnorm_statistics(encoder)
+    recalibrate_batchnorm(encoder, [Batch.from_data_list(graphs(12, seed=3))],
+                          lambda b: embed(encoder, b))
+    assert not torch.equal(batchnorm_layers(encoder)[0].running_var, saved[0][1])
+    load_batchnorm_statistics(encoder, saved)
+    assert all(torch.equal(m.running_var, v)
+               for m, (_, v) in zip(batchnorm_layers(encoder), saved))
+    with pytest.raises(ValueError, match="statistics for 1 BatchNorm layers given, the "
+                                         "module has 2"):
+        load_batchnorm_statistics(encoder, saved[:1])
