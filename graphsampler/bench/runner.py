@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
+from graphsampler.bench.record import Record
 from graphsampler.bench.registry import METHODS
 from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
 from graphsampler.data import IndexedDataset
@@ -39,11 +40,13 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             :class:`~graphsampler.callbacks.TrainingCounts`).
 
     Returns:
-        dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
+        dict: :meth:`Record.to_dict <graphsampler.bench.record.Record.to_dict>`:
+        ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
         accuracy_std`` (over the 10 folds, in %), ``fold_accuracies, best_c,
         train_seconds, eval_seconds, device, commit, versions, config`` (the settings
         that apply, :meth:`RunConfig.settings`) and ``history`` (per epoch: loss,
-        sampler statistics and the callbacks' keys).
+        sampler statistics and the callbacks' keys); the keys are documented in
+        :mod:`graphsampler.bench.record`.
 
     Example:
         >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
@@ -69,17 +72,17 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     x, y = embed_dataset(method, dataset, device=device,
                          recalibration_batch_size=config.batch_size, seed=config.seed)
     scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed)
-    return {
-        "method": config.method, "loss": config.loss, "dataset": config.dataset,
-        "sampler": config.sampler, "seed": config.seed, "epochs": config.epochs,
-        "num_graphs": len(dataset),
-        "accuracy_mean": float(scores.mean), "accuracy_std": float(scores.std),
-        "fold_accuracies": [float(a) for a in scores.fold_accuracies],
-        "best_c": [float(c) for c in scores.best_c],
-        "train_seconds": result.seconds, "eval_seconds": time.perf_counter() - tic,
-        "device": device_name(device), "commit": git_commit(), "versions": versions(),
-        "config": config.settings(), "history": result.history,
-    }
+    return Record(  # the schema: graphsampler/bench/record.py
+        method=config.method, loss=config.loss, dataset=config.dataset,
+        sampler=config.sampler, seed=config.seed, epochs=config.epochs,
+        num_graphs=len(dataset),
+        accuracy_mean=float(scores.mean), accuracy_std=float(scores.std),
+        fold_accuracies=[float(a) for a in scores.fold_accuracies],
+        best_c=[float(c) for c in scores.best_c],
+        train_seconds=result.seconds, eval_seconds=time.perf_counter() - tic,
+        device=device_name(device), commit=git_commit(), versions=versions(),
+        config=config.settings(), history=result.history,
+    ).to_dict()
 
 
 __all__ = ["run"]
