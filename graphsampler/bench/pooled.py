@@ -18,8 +18,8 @@ The input is a table ``{dataset: {seed: delta}}`` of per-seed paired differences
 
 Example:
     >>> est = dersimonian_laird({"A": {0: 1.0, 1: 2.0}, "B": {0: -1.0, 1: 0.5}})
-    >>> round(est.mean, 3)
-    0.583
+    >>> round(est.mean, 3), round(est.tau2, 3)
+    (0.714, 1.125)
 """
 from __future__ import annotations
 
@@ -61,9 +61,7 @@ def pooled_mean(table: Table) -> float:
 def cluster_bootstrap(table: Table, replicates: int = 4000, seed: int = 0,
                       level: float = 0.95) -> Estimate:
     r"""The mean over all (dataset, seed) pairs with a two-stage cluster bootstrap
-    interval: each replicate draws as many datasets as there are, with replacement,
-    then within each drawn dataset as many seeds as it has, with replacement, and takes
-    the mean over the drawn pairs; the interval is the replicates' percentiles.
+    interval: the percentiles of :func:`bootstrap_replicates`.
 
     Args:
         table (dict): ``{dataset: {seed: delta}}``; datasets without seeds are dropped.
@@ -71,10 +69,25 @@ def cluster_bootstrap(table: Table, replicates: int = 4000, seed: int = 0,
         seed (int): Seed of the resampling. (default: :obj:`0`)
         level (float): Coverage of the interval. (default: :obj:`0.95`)
     """
-    groups = [np.asarray(list(s.values()), dtype=float) for s in table.values() if s]
-    pairs = sum(len(g) for g in groups)
-    if not groups:
+    table = {name: seeds for name, seeds in table.items() if seeds}
+    pairs = sum(len(s) for s in table.values())
+    if not table:
         return Estimate(math.nan, math.nan, math.nan, math.nan, 0, 0)
+    means = bootstrap_replicates(table, replicates, seed)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return Estimate(pooled_mean(table), float(low), float(high), math.nan, len(table), pairs)
+
+
+def bootstrap_replicates(table: Table, replicates: int = 4000, seed: int = 0) -> np.ndarray:
+    r"""The two-stage bootstrap's replicates of the mean over pairs: each draws as many
+    datasets as ``table`` has, with replacement, then within each drawn dataset as many
+    seeds as it has, with replacement, and takes the mean over the drawn pairs.
+
+    Returns:
+        numpy.ndarray: ``replicates`` means.
+    """
+    groups = [np.asarray(list(s.values()), dtype=float) for s in table.values() if s]
     sizes = np.asarray([len(g) for g in groups])
     padded = np.zeros((len(groups), sizes.max()))
     for index, group in enumerate(groups):
@@ -86,12 +99,7 @@ def cluster_bootstrap(table: Table, replicates: int = 4000, seed: int = 0,
     seeds = np.minimum((uniform * drawn[..., None]).astype(int), drawn[..., None] - 1)
     used = np.arange(sizes.max()) < drawn[..., None]  # a dataset draws n_i of its seeds
     values = padded[picks[..., None], seeds]
-    sums = np.where(used, values, 0.0).sum(axis=(1, 2))
-    counts = drawn.sum(axis=1)
-    means = sums / counts
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return Estimate(pooled_mean(table), float(low), float(high), math.nan, len(groups), pairs)
+    return np.where(used, values, 0.0).sum(axis=(1, 2)) / drawn.sum(axis=1)
 
 
 def dersimonian_laird(table: Table, level: float = 0.95) -> Estimate:
@@ -123,7 +131,7 @@ def dersimonian_laird(table: Table, level: float = 0.95) -> Estimate:
     w_star = 1.0 / (np.asarray(v) + tau2)
     mean = float((w_star * y_).sum() / w_star.sum())
     se = float(math.sqrt(1.0 / w_star.sum()))
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = float(stats.norm.ppf(0.5 + level / 2))
     return Estimate(mean, mean - z * se, mean + z * se, se, len(y), pairs, float(tau2))
 
 
@@ -161,10 +169,10 @@ def weighted_slope(x: list[float], y: list[float], se: list[float],
     residual = ys - design @ coef
     sigma2 = float((w * residual ** 2).sum() / (n - 2))
     slope_se = math.sqrt(sigma2 * np.linalg.inv(normal)[1, 1])
-    t = stats.t.ppf(0.5 + level / 2, n - 2)
+    t = float(stats.t.ppf(0.5 + level / 2, n - 2))
     return Slope(float(coef[0]), float(coef[1]), float(coef[1] - t * slope_se),
                  float(coef[1] + t * slope_se), slope_se, n)
 
 
-__all__ = ["Estimate", "Slope", "Table", "cluster_bootstrap", "dersimonian_laird",
+__all__ = ["Estimate", "Slope", "Table", "bootstrap_replicates", "cluster_bootstrap", "dersimonian_laird",
            "pooled_mean", "weighted_slope"]
