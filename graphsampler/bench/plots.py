@@ -13,7 +13,7 @@ import statistics
 from typing import Any, Sequence
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import MaxNLocator, NullFormatter
 from PIL import Image
 
 from graphsampler.bench.ablation import Pair
@@ -149,7 +149,8 @@ def plot_sweep(pairs: Sequence[Pair]) -> Figure:
             ax.errorbar([p.m_over_n for p in points], [p.difference.mean for p in points],
                         yerr=[_finite(p.difference.std) for p in points], marker="o",
                         capsize=3, label=dataset)
-        _log_axis(ax, "M / N (candidates per instance / dataset size)")
+        _log_axis(ax, "M / N (candidates per instance / dataset size)",
+                  [p.m_over_n for points in datasets.values() for p in points])
         ax.set_ylabel("accuracy: proximity - uniform (points, paired)")
         ax.set_title(group, fontsize=10)
         ax.legend(fontsize=8, loc="best")
@@ -187,20 +188,29 @@ def plot_batch_ratio(points: Sequence[Pair], fits: dict[str, Slope]) -> Figure:
             grid = [min(xs), max(xs)]
             ax.plot(grid, [fit.intercept + fit.slope * math.log10(x) for x in grid], "k-",
                     linewidth=1, label=f"WLS slope {fit.slope:+.2f} per decade")
-        _log_axis(ax, "B / N (batch size / dataset size)")
+        _log_axis(ax, "B / N (batch size / dataset size)",
+                  [p.b_over_n for members in datasets.values() for p in members])
         ax.set_ylabel("accuracy: sampler - uniform (points, paired)")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8, loc="best")
     return fig
 
 
-def _log_axis(ax: Any, xlabel: str) -> None:
+def _log_axis(ax: Any, xlabel: str, xs: Sequence[float]) -> None:
+    r"""A log x axis ticked at the data's own values (two significant digits), a tick
+    kept only when it is at least an eighth of the axis from the last one, minor ticks
+    unlabelled: matplotlib's default labels minor ticks when the data span less than a
+    decade, and those labels overlapped."""
     ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
     ax.set_xscale("log")
-    # 1, 2, 5 per decade, labelled as plain numbers and turned: the default labels the
-    # minor ticks when the data span less than a decade, and they overlapped.
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    values = sorted({float(f"{x:.2g}") for x in xs if math.isfinite(x) and x > 0})
+    if values:
+        gap = max(math.log10(values[-1] / values[0]), 1e-9) / 8
+        ticks = [values[0]]
+        for x in values[1:]:
+            if math.log10(x / ticks[-1]) >= gap:
+                ticks.append(x)
+        ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelrotation=40)
     ax.set_xlabel(xlabel)
