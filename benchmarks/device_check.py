@@ -40,8 +40,9 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -114,8 +115,9 @@ def gemm_topk_floor(emb: torch.Tensor, m: int, k: int, device: str,
 
 def sampler_1m(out: Path, device: str, n: int = 1_000_000) -> dict[str, Any]:
     r"""Our graph build and one epoch at ``n`` against :func:`gemm_topk_floor`."""
-    import sampler_speed as ss
     from graphsampler.samplers import build_proximity_graph
+
+    import sampler_speed as ss
 
     emb = torch.randn(n, ss.D, device=device)
     floor = gemm_topk_floor(emb, ss.M, ss.K, device)
@@ -184,8 +186,9 @@ def quick_suite(out: Path, device: str) -> dict[str, Any]:
 
 def svm_linear(out: Path, device: str, case: str = "linear-imdb-multi") -> dict[str, Any]:
     r"""The fast linear solver on ``device`` against the CPU, on the same folds."""
-    import svm_speed
     from graphsampler.eval import svm_cv
+
+    import svm_speed
 
     _, rows, width, weights, copies = svm_speed.CASES[case]
     x, y = svm_speed.make_embeddings(rows, width, weights, 0, copies)

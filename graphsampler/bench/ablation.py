@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.record import Record, Settings, label
 from graphsampler.bench.stats import Stat, as_records

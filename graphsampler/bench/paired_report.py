@@ -8,13 +8,18 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from graphsampler.bench.ablation import LAST_KEYS, Pair
 from graphsampler.bench.markdown import commits, num, pm
 from graphsampler.bench.plots import BATCH_RATIO_PNG, SWEEP_PNG
-from graphsampler.bench.pooled import (Estimate, Slope, cluster_bootstrap, dersimonian_laird,
-                                       weighted_slope)
+from graphsampler.bench.pooled import (
+    Estimate,
+    Slope,
+    cluster_bootstrap,
+    dersimonian_laird,
+    weighted_slope,
+)
 from graphsampler.bench.stats import Stat
 
 #: A dataset is called significantly negative when its paired t is below this and its

@@ -174,5 +174,5 @@ def weighted_slope(x: list[float], y: list[float], se: list[float],
                  float(coef[1] + t * slope_se), slope_se, n)
 
 
-__all__ = ["Estimate", "Slope", "Table", "bootstrap_replicates", "cluster_bootstrap", "dersimonian_laird",
-           "pooled_mean", "weighted_slope"]
+__all__ = ["Estimate", "Slope", "Table", "bootstrap_replicates", "cluster_bootstrap",
+           "dersimonian_laird", "pooled_mean", "weighted_slope"]

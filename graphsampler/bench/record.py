@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import Any, Mapping
+from functools import cache, cached_property
+from typing import Any
 
 from graphsampler.bench.config import IDENTITY, PLACE, SAMPLING, RunConfig
 from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
@@ -64,7 +65,7 @@ SAMPLER_OWNED = frozenset(
     | set(SAMPLING))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _defaults(method: str, loss: str, sampler: str) -> dict[str, Any]:
     # Every setting that applies to the method and sampler, those whose default is None
     # (an option that is off) included: a record that sets one has changed it.

@@ -12,24 +12,45 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.ablation import Pair, pair_with_uniform
 from graphsampler.bench.markdown import commits, num, pm
-from graphsampler.bench.paired_report import (ablation_section, batch_ratio_points,
-                                              batch_ratio_section, norm_section,
-                                              pooled_section)
-from graphsampler.bench.plots import (ACCURACY_PNG, BATCH_RATIO_PNG, HARDNESS_PNG, SWEEP_PNG,
-                                      is_sweep_point, plot_accuracy, plot_batch_ratio,
-                                      plot_hardness, plot_sweep, save_png)
+from graphsampler.bench.paired_report import (
+    ablation_section,
+    batch_ratio_points,
+    batch_ratio_section,
+    norm_section,
+    pooled_section,
+)
+from graphsampler.bench.plots import (
+    ACCURACY_PNG,
+    BATCH_RATIO_PNG,
+    HARDNESS_PNG,
+    SWEEP_PNG,
+    is_sweep_point,
+    plot_accuracy,
+    plot_batch_ratio,
+    plot_hardness,
+    plot_sweep,
+    save_png,
+)
 from graphsampler.bench.pooled import Slope
 from graphsampler.bench.record import Record
 from graphsampler.bench.results import RESULTS_FILE, read_results
-from graphsampler.bench.stats import (HARDNESS_KEYS, Cell, as_records, hardness_means,
-                                      paired_difference, paper_baseline, paper_results,
-                                      summarize)
+from graphsampler.bench.stats import (
+    HARDNESS_KEYS,
+    Cell,
+    as_records,
+    hardness_means,
+    paired_difference,
+    paper_baseline,
+    paper_results,
+    summarize,
+)
 
 REPORT_FILE = "report.md"
 _INTRO = (

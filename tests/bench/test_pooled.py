@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from graphsampler.bench.pooled import (bootstrap_replicates, cluster_bootstrap, dersimonian_laird, pooled_mean,
-                                       weighted_slope)
+from graphsampler.bench.pooled import (
+    bootstrap_replicates,
+    cluster_bootstrap,
+    dersimonian_laird,
+    pooled_mean,
+    weighted_slope,
+)
 
 TABLE = {"A": {0: 1.0, 1: 2.0, 2: 0.5}, "B": {0: -1.0, 1: 0.5}, "C": {0: 0.2, 1: 0.3,
                                                                         2: 0.1, 3: 0.6}}

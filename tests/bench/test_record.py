@@ -8,8 +8,7 @@ import pytest
 
 from graphsampler.bench import RunConfig
 from graphsampler.bench.config import IDENTITY, PLACE
-from graphsampler.bench.record import (NORMS, Record, changed_settings, label,
-                                       split_settings)
+from graphsampler.bench.record import NORMS, Record, changed_settings, label, split_settings
 from graphsampler.bench.results import read_results
 
 from synthetic import run_record
