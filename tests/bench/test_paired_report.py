@@ -191,3 +191,12 @@ def test_log_axis_labels_do_not_overlap():
     assert len(boxes) >= 2  # the axis is labelled inside the data's range
     for a, b in zip(boxes, boxes[1:]):
         assert not a.overlaps(b)
+
+
+def test_a_records_resolved_m_wins_over_resolving_its_config():
+    """New records hold the resolved M; old ones are resolved from M = 0.03 N."""
+    old = [run_record("MUTAG", s, 0, 80.0) for s in ("uniform", "proximity")]
+    new = [dict(r, num_graphs=188) for r in old]
+    new[1]["num_candidates_resolved"] = 50
+    assert Summary.of(old).pairs[0].m_over_n == pytest.approx(math.ceil(0.03 * 188) / 188)
+    assert Summary.of(new).pairs[0].m_over_n == pytest.approx(50 / 188)
