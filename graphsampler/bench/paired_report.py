@@ -106,7 +106,8 @@ def pooled_section(pairs: Sequence[Pair]) -> list[str]:
         "percentile interval from a paired bootstrap clustered by dataset (4000 "
         "replicates: datasets drawn with replacement, then seeds within each). *Random "
         "effects*: the DerSimonian-Laird mean of the per-dataset mean Δ, weights "
-        "1/(s²/n + τ²), normal 95% interval; datasets with one seed are left out of it. "
+        "1/(s²/n + τ²), normal 95% interval; datasets with one seed or no spread are left "
+        "out of it. "
         f"*Significantly negative*: mean Δ below {NEGATIVE_MEAN} with paired t below "
         f"{NEGATIVE_T}.", "",
         "| method/loss | variant | datasets | pairs | all pairs: mean Δ [95% bootstrap] "
