@@ -117,3 +117,47 @@ def test_mvgrl_epoch_measures_the_floor_the_epochs_and_the_profile():
     assert lines[0].startswith("# MVGRL epoch against its FLOP floor (cpu (x)")
     assert any(line.startswith("| tiny (") and "| fp32 |" in line for line in lines)
     assert any(line.startswith("| tiny (") and "| bf16 |" in line for line in lines)
+
+
+def test_device_check_dry_run_lists_every_part_within_eight_minutes(tmp_path):
+    import device_check
+
+    assert device_check.main([str(tmp_path), "--dry-run"]) == 0
+    plan = json.loads((tmp_path / "device_check.json").read_text())
+    parts = {row["part"]: row for row in plan["parts"]}
+    assert list(parts) == ["cuda_tests", "sampler_1m", "mvgrl_bf16", "quick_suite",
+                           "svm_linear"]
+    assert sum(row["budget_seconds"] for row in parts.values()) <= 8 * 60
+    assert plan["dry_run"] and plan["device"].startswith("cpu") and plan["commit"]
+    # the two parts that need no dataset ran tiny, on CPU, each with its own files
+    for name in ("sampler_1m", "svm_linear"):
+        assert parts[name]["status"] == "ran tiny on cpu"
+        result = json.loads((tmp_path / f"{name}.json").read_text())
+        assert result["device"].startswith("cpu") and result["commit"] == plan["commit"]
+        assert (tmp_path / f"{name}.md").read_text().startswith(
+            f"# device check: {name} (cpu")
+    sampler = json.loads((tmp_path / "sampler_1m.json").read_text())
+    assert sampler["build_over_floor"] == pytest.approx(
+        sampler["build_seconds"] / sampler["floor_seconds"])
+    assert json.loads((tmp_path / "svm_linear.json").read_text())["same_folds"]
+    table = (tmp_path / "device_check.md").read_text()
+    assert all(f"| {name} |" in table for name in parts)
+
+
+def test_device_check_without_cuda_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    import device_check
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert device_check.main([str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no CUDA device" in err and "--dry-run" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # one child interpreter, killed after a second
+def test_device_check_kills_a_part_over_its_budget(tmp_path):
+    import device_check
+
+    row = device_check.run_isolated("cuda_tests", tmp_path, "cpu", budget=1.0)
+    assert row["status"] == "timeout after 1 s" and row["seconds"] < 10
+    assert not (tmp_path / "cuda_tests.json").exists()

@@ -11,10 +11,15 @@ report and its plots. One concept per module:
 :mod:`.provenance`        commit, device name, versions
 :mod:`.suite`             suite TOML files (shipped in ``suites/``) into run configs
 :mod:`.queue`             :func:`run_suite`: pending runs, lock, checkpoints, scripts
+:mod:`.record`            :class:`Record`: the schema of a results line, shared by the
+                          writer and the reader; settings that differ from the defaults
 :mod:`.results`           ``results.jsonl``: append, read, record keys
 :mod:`.stats`             cells, means over seeds, paired differences, the paper table
-:mod:`.report`            ``report.md``
-:mod:`.plots`             ``accuracy.png``, ``hardness.png``
+:mod:`.ablation`          variants paired with uniform, seed by seed, with diagnostics
+:mod:`.pooled`            pooled Δ over datasets (cluster bootstrap, random effects), WLS
+:mod:`.report`            ``report.md`` (:mod:`.paired_report`: its paired sections)
+:mod:`.plots`             ``accuracy.png``, ``hardness.png``, ``m_over_n.png``,
+                          ``b_over_n.png``
 ========================  ==============================================================
 
 Example:

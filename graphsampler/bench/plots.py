@@ -1,4 +1,5 @@
-r"""The report's plots: accuracy by sampler (bars from 0%) and batch hardness per epoch.
+r"""The report's plots: accuracy by sampler (bars from 0%), batch hardness per epoch,
+and the paired difference against :math:`M/N` and against :math:`B/N`.
 
 Example:
     >>> plot_accuracy(summarize(records)).savefig("accuracy.png")
@@ -9,18 +10,21 @@ import io
 import math
 import os
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 from PIL import Image
 
 from graphsampler.bench.ablation import Pair
+from graphsampler.bench.pooled import Slope
 from graphsampler.bench.stats import Cell
 
 ACCURACY_PNG = "accuracy.png"
 HARDNESS_PNG = "hardness.png"
 SWEEP_PNG = "m_over_n.png"
+BATCH_RATIO_PNG = "b_over_n.png"
 _COLORS = {"uniform": "#4c72b0", "knn": "#dd8452", "proximity": "#55a868"}
 
 
@@ -118,9 +122,9 @@ def plot_hardness(cells: Sequence[Cell]) -> Figure:
 def is_sweep_point(pair: Pair) -> bool:
     r"""Whether ``pair`` is a point of the :math:`M/N` sweep: the proximity sampler with
     no setting changed but ``num_candidates`` and ``num_neighbors``."""
-    settings = [part.split("=")[0] for part in pair.variant.split()[1:]]
-    return pair.variant.split()[0] == "proximity" and \
-        set(settings) <= {"num_candidates", "num_neighbors"} and not math.isnan(pair.m_over_n)
+    names = {name for name, _ in pair.variant_settings}
+    return pair.sampler == "proximity" and names <= {"num_candidates", "num_neighbors"} \
+        and not math.isnan(pair.m_over_n)
 
 
 def plot_sweep(pairs: Sequence[Pair]) -> Figure:
@@ -144,15 +148,77 @@ def plot_sweep(pairs: Sequence[Pair]) -> Figure:
         for dataset, points in datasets.items():
             points = sorted(points, key=lambda p: p.m_over_n)
             ax.errorbar([p.m_over_n for p in points], [p.difference.mean for p in points],
-                        yerr=[0.0 if math.isnan(p.difference.std) else p.difference.std
-                              for p in points], marker="o", capsize=3, label=dataset)
-        ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
-        ax.set_xscale("log")
-        ax.set_xlabel("M / N (candidates per instance / dataset size)")
+                        yerr=[_finite(p.difference.std) for p in points], marker="o",
+                        capsize=3, label=dataset)
+        _log_axis(ax, "M / N (candidates per instance / dataset size)",
+                  [p.m_over_n for points in datasets.values() for p in points])
         ax.set_ylabel("accuracy: proximity - uniform (points, paired)")
         ax.set_title(group, fontsize=10)
         ax.legend(fontsize=8, loc="best")
     return fig
+
+
+def plot_batch_ratio(points: Sequence[Pair], fits: dict[str, Slope]) -> Figure:
+    r"""The paired difference (mean ± standard error over seeds) against :math:`B/N`
+    (log scale), one series per dataset, one panel per method/loss and sampler, with
+    the weighted fit :math:`\Delta = a + b \log_{10}(B/N)` of ``fits`` drawn where given.
+
+    Args:
+        points (Sequence[Pair]): The pairs to draw (each with a difference and
+            :math:`N`).
+        fits (dict[str, Slope]): By panel title (``method/loss sampler``), the fit.
+
+    Returns:
+        matplotlib.figure.Figure: One panel per method/loss and sampler.
+    """
+    panels: dict[str, dict[str, list[Pair]]] = {}
+    for pair in points:
+        title = f"{pair.method}/{pair.loss} {pair.sampler}"
+        panels.setdefault(title, {}).setdefault(pair.dataset, []).append(pair)
+    fig = Figure(figsize=(5.5 * max(1, len(panels)), 4.2), layout="constrained")
+    axes = fig.subplots(1, max(1, len(panels)), squeeze=False).ravel()
+    for ax, (title, datasets) in zip(axes, panels.items()):
+        for dataset, members in datasets.items():
+            members = sorted(members, key=lambda p: p.b_over_n)
+            ax.errorbar([p.b_over_n for p in members], [p.difference.mean for p in members],
+                        yerr=[_finite(p.difference.se) for p in members], marker="o",
+                        capsize=3, label=dataset)
+        fit = fits.get(title)
+        if fit is not None and not math.isnan(fit.slope):
+            xs = [p.b_over_n for members in datasets.values() for p in members]
+            grid = [min(xs), max(xs)]
+            ax.plot(grid, [fit.intercept + fit.slope * math.log10(x) for x in grid], "k-",
+                    linewidth=1, label=f"WLS slope {fit.slope:+.2f} per decade")
+        _log_axis(ax, "B / N (batch size / dataset size)",
+                  [p.b_over_n for members in datasets.values() for p in members])
+        ax.set_ylabel("accuracy: sampler - uniform (points, paired)")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _log_axis(ax: Any, xlabel: str, xs: Sequence[float]) -> None:
+    r"""A log x axis ticked at the data's own values (two significant digits), a tick
+    kept only when it is at least an eighth of the axis from the last one, minor ticks
+    unlabelled: matplotlib's default labels minor ticks when the data span less than a
+    decade, and those labels overlapped."""
+    ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    values = sorted({float(f"{x:.2g}") for x in xs if math.isfinite(x) and x > 0})
+    if values:
+        gap = max(math.log10(values[-1] / values[0]), 1e-9) / 8
+        ticks = [values[0]]
+        for x in values[1:]:
+            if math.log10(x / ticks[-1]) >= gap:
+                ticks.append(x)
+        ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelrotation=40)
+    ax.set_xlabel(xlabel)
+
+
+def _finite(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
 
 
 def _mean_curve(cell: Cell, key: str) -> list[float]:
@@ -175,5 +241,5 @@ def _legend(fig: Figure, axes: Sequence[Any]) -> None:
                    ncols=len(handles))
 
 
-__all__ = ["ACCURACY_PNG", "HARDNESS_PNG", "SWEEP_PNG", "is_sweep_point", "plot_accuracy",
-           "plot_hardness", "plot_sweep"]
+__all__ = ["ACCURACY_PNG", "BATCH_RATIO_PNG", "HARDNESS_PNG", "SWEEP_PNG", "is_sweep_point",
+           "plot_accuracy", "plot_batch_ratio", "plot_hardness", "plot_sweep", "save_png"]

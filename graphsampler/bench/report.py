@@ -10,19 +10,47 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from graphsampler.bench.ablation import LAST_KEYS, RUN_KEYS, Pair, pair_with_uniform
-from graphsampler.bench.plots import (ACCURACY_PNG, HARDNESS_PNG, SWEEP_PNG, is_sweep_point,
-                                      plot_accuracy, plot_hardness, plot_sweep, save_png)
+from graphsampler.bench.ablation import Pair, pair_with_uniform
+from graphsampler.bench.markdown import commits, num, pm
+from graphsampler.bench.paired_report import (
+    ablation_section,
+    batch_ratio_points,
+    batch_ratio_section,
+    norm_section,
+    pooled_section,
+)
+from graphsampler.bench.plots import (
+    ACCURACY_PNG,
+    BATCH_RATIO_PNG,
+    HARDNESS_PNG,
+    SWEEP_PNG,
+    is_sweep_point,
+    plot_accuracy,
+    plot_batch_ratio,
+    plot_hardness,
+    plot_sweep,
+    save_png,
+)
+from graphsampler.bench.pooled import Slope
+from graphsampler.bench.record import Record
 from graphsampler.bench.results import RESULTS_FILE, read_results
-from graphsampler.bench.stats import (HARDNESS_KEYS, Cell, Stat, hardness_means,
-                                      paired_difference, paper_baseline, paper_results,
-                                      summarize)
+from graphsampler.bench.stats import (
+    HARDNESS_KEYS,
+    Cell,
+    as_records,
+    hardness_means,
+    paired_difference,
+    paper_baseline,
+    paper_results,
+    summarize,
+)
 
 REPORT_FILE = "report.md"
 _INTRO = (
@@ -39,20 +67,37 @@ _INTRO = (
     "settings. *Commit*: the code each cell's runs recorded.")
 
 
-def _pm(stat: Stat | tuple[float, float] | None, signed: bool = False) -> str:
-    if stat is None:
-        return "–"
-    mean, std = (stat.mean, stat.std) if isinstance(stat, Stat) else stat
-    text = f"{mean:+.2f}" if signed else f"{mean:.2f}"
-    return text if math.isnan(std) else f"{text} ± {std:.2f}"
+@dataclass(frozen=True)
+class Summary:
+    r"""Everything the report and its plots show, computed once from the records.
 
+    Attributes:
+        records: The records, read through :class:`Record`.
+        cells: :func:`~graphsampler.bench.summarize`'s cells.
+        pairs: :func:`~graphsampler.bench.ablation.pair_with_uniform`'s pairs.
+        batch_points, batch_fits: The :math:`B/N` axis' pairs and fits.
+    """
+    records: list[Record]
+    cells: list[Cell]
+    pairs: list[Pair]
+    batch_points: list[Pair]
+    batch_fits: dict[str, Slope]
 
-def _short(commit: str) -> str:
-    return commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+    @classmethod
+    def of(cls, records: Sequence[Record | dict[str, Any]]) -> Summary:
+        records = as_records(records)
+        pairs = pair_with_uniform(records)
+        return cls(records, summarize(records), pairs, *batch_ratio_points(pairs))
 
+    @property
+    def sweep(self) -> bool:
+        r"""Whether there is an :math:`M/N` sweep to plot."""
+        return any(is_sweep_point(p) and p.difference is not None for p in self.pairs)
 
-def _num(value: float, fmt: str = ".3f") -> str:
-    return "–" if math.isnan(value) else format(value, fmt)
+    @property
+    def batch_axis(self) -> bool:
+        r"""Whether the :math:`B/N` axis has more than one batch size to plot."""
+        return len({p.batch_size for p in self.batch_points}) > 1
 
 
 def _accuracy_section(cells: Sequence[Cell]) -> list[str]:
@@ -73,23 +118,23 @@ def _accuracy_section(cells: Sequence[Cell]) -> list[str]:
                       else None)
         verdict = {True: "yes", False: "**no**", None: "–"}[cell.verdict]
         lines.append(
-            f"| {cell.group} | {cell.dataset} | {cell.sampler} | {_pm(stat)} | {stat.n} "
-            f"| {_pm(ref)} | {f'{stat.mean - ref[0]:+.2f}' if ref else '–'} "
-            f"| {_pm(diff, signed=True)}{f' ({diff.n})' if diff else ''} "
+            f"| {cell.group} | {cell.dataset} | {cell.sampler} | {pm(stat)} | {stat.n} "
+            f"| {pm(ref)} | {f'{stat.mean - ref[0]:+.2f}' if ref else '–'} "
+            f"| {pm(diff, signed=True)}{f' ({diff.n})' if diff else ''} "
             f"| {f'{paper_diff:+.2f}' if paper_diff is not None else '–'} "
             f"| {paper_baseline(cell.method, cell.loss, cell.dataset) or '–'} | {verdict} "
-            f"| {', '.join(_short(c) for c in cell.commits)} |")
+            f"| {commits(cell.commits)} |")
         name = f"{cell.group} {cell.dataset} {cell.sampler}"
         if cell.verdict is False:
             shortfalls.append(
-                f"- {name}: {_pm(stat)} over {stat.n} seed(s) against the paper's "
-                f"{_pm(ref)}: {ref[0] - stat.mean:.2f} points below, more than the "
+                f"- {name}: {pm(stat)} over {stat.n} seed(s) against the paper's "
+                f"{pm(ref)}: {ref[0] - stat.mean:.2f} points below, more than the "
                 f"paper's std.")
         if diff is not None and paper_diff is not None and paper_diff > 0:
             pairs += 1
             if diff.mean <= 0:
                 shortfalls.append(
-                    f"- {name} does not beat uniform: paired Δ {_pm(diff, signed=True)} "
+                    f"- {name} does not beat uniform: paired Δ {pm(diff, signed=True)} "
                     f"over {diff.n} seed(s), where the paper gains {paper_diff:+.2f}.")
     return lines + ["", "## Where we fall short of the paper", "",
                     *(shortfalls or [_no_shortfall(cells, pairs)])]
@@ -109,54 +154,17 @@ def _no_shortfall(cells: Sequence[Cell], pairs: int) -> str:
     return text
 
 
-def _ablation_section(pairs: Sequence[Pair]) -> list[str]:
-    lines = [
-        "## Sampler variants against uniform (paired)", "",
-        "Each variant (a sampler and its settings that differ from the defaults) against "
-        "the uniform runs of the same method, loss, dataset and seeds: Δ is the per-seed "
-        "difference variant − uniform, mean ± std (seeds). M/N: candidates per instance "
-        "over the dataset size. Diagnostics are means over the epochs after the uniform "
-        "warm-up and over seeds: in-batch negative cosine (hardness), twin rate (negative "
-        "pairs with cosine ≥ 0.999), false-negative rate, coverage (fraction of the "
-        "dataset an epoch's batches hold), walk top-ups per epoch, and the last epoch's "
-        "per-graph training counts (p10/median/p90).", "",
-        "| method/loss | dataset | variant | M/N | accuracy | Δ vs uniform | neg cos | twins "
-        "| false neg | coverage | top-ups | counts p10/med/p90 | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for p in pairs:
-        d = p.diagnostics
-        counts = "/".join(_num(d[k], ".0f") for k in LAST_KEYS)
-        lines.append(
-            f"| {p.group} | {p.dataset} | {p.variant} | {_num(p.m_over_n, '.3g')} "
-            f"| {_pm(p.accuracy)} | {_pm(p.difference, signed=True)}"
-            f"{f' ({p.difference.n})' if p.difference else ''} "
-            f"| {_num(d['neg_cos_mean'])} | {_num(d['twin_rate'])} "
-            f"| {_num(d['false_negative_rate'])} | {_num(d['coverage'], '.2f')} "
-            f"| {_num(d['walk_filled'], '.0f')} | {counts} "
-            f"| {', '.join(_short(c) for c in p.commits)} |")
-    lines += ["", "### Variants across datasets", "",
-              "| method/loss | variant | datasets | mean Δ | datasets with Δ > 0 | worst Δ |",
-              "|---|---|---|---|---|---|"]
-    across: dict[tuple[str, str], list[Pair]] = {}
-    for p in pairs:
-        if p.difference is not None:
-            across.setdefault((p.group, p.variant), []).append(p)
-    for (group, variant), members in across.items():
-        diffs = [m.difference.mean for m in members]
-        lines.append(f"| {group} | {variant} | {', '.join(m.dataset for m in members)} "
-                     f"| {sum(diffs) / len(diffs):+.2f} | {sum(x > 0 for x in diffs)} of "
-                     f"{len(diffs)} | {min(diffs):+.2f} |")
-    return lines + ["", f"![paired difference against M/N]({SWEEP_PNG})", ""]
-
-
-def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE) -> str:
+def render_report(records: Sequence[Record | dict[str, Any]], source: str = RESULTS_FILE,
+                  summary: Summary | None = None) -> str:
     r"""The markdown report of ``records``.
 
     Args:
-        records (Sequence[dict]): Run records.
+        records (Sequence[Record or dict]): Run records.
         source (str): Where they came from, for the report's first line.
+        summary (Summary, optional): ``Summary.of(records)``, when the caller has it.
     """
-    cells = summarize(records)
+    summary = Summary.of(records) if summary is None else summary
+    cells, pairs, records = summary.cells, summary.pairs, summary.records
     lines = ["# graphsampler benchmark report", "",
              f"{len(records)} run record(s) from `{source}`, {len(cells)} cell(s) "
              "(method/loss, dataset, sampler).", "", _INTRO, "", *_accuracy_section(cells)]
@@ -164,8 +172,33 @@ def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE)
     if few:
         lines += ["", f"Some cells have fewer seeds ({', '.join(map(str, few))}) than the "
                       "paper's 5; their means and stds are rougher estimates."]
-    lines += [
-        "", "## Batch hardness (last epoch, mean over seeds)", "",
+    lines += ["", *_hardness_section(cells), *norm_section(pairs)]
+    variants = any(p.variant_settings or p.sampler not in ("knn", "proximity")
+                   for p in pairs)
+    if variants:
+        lines += ablation_section(pairs, summary.sweep)
+    if any(p.difference is not None for p in pairs):
+        lines += pooled_section(pairs)
+    if summary.batch_axis:
+        lines += batch_ratio_section(summary.batch_points, summary.batch_fits)
+    lines += ["## Where the runs came from", "", "| device | commit | runs |", "|---|---|---|"]
+    for (device, commit), count in Counter((r.device, r.commit) for r in records).items():
+        lines.append(f"| {device} | {commit} | {count} |")
+    versions = sorted({json.dumps(r.versions, sort_keys=True) for r in records})
+    train_s = sum(r.train_seconds for r in records)
+    eval_s = sum(r.eval_seconds for r in records)
+    lines += ["", f"Versions: {'; '.join(versions)}.",
+              f"Total time: training {train_s:.1f} s, evaluation {eval_s:.1f} s.", "",
+              "## Plots", "", f"![accuracy by sampler (axis from 0%)]({ACCURACY_PNG})", "",
+              f"![batch hardness per epoch]({HARDNESS_PNG})", ""]
+    if summary.sweep and not variants:
+        lines += [f"![paired difference against M/N]({SWEEP_PNG})", ""]
+    return "\n".join(lines)
+
+
+def _hardness_section(cells: Sequence[Cell]) -> list[str]:
+    lines = [
+        "## Batch hardness (last epoch, mean over seeds)", "",
         "Cosine similarity of the in-batch negative pairs (projection-head embeddings), "
         "the false-negative rate (fraction of negative pairs that share a label) and the "
         "epoch's coverage (fraction of the dataset its batches held; runs recorded "
@@ -177,29 +210,16 @@ def render_report(records: Sequence[dict[str, Any]], source: str = RESULTS_FILE)
     for cell in cells:
         h = hardness_means(cell)
         lines.append(f"| {cell.group} | {cell.dataset} | {cell.sampler} | "
-                     + " | ".join(_num(h[k]) for k in HARDNESS_KEYS)
+                     + " | ".join(num(h[k]) for k in HARDNESS_KEYS)
                      + f" | {len(cell.hardness)} |")
-    pairs = pair_with_uniform(records)
-    if any("=" in p.variant or p.variant.split()[0] not in ("knn", "proximity")
-           for p in pairs):
-        lines += ["", *_ablation_section(pairs)]
-    lines += ["", "## Where the runs came from", "", "| device | commit | runs |", "|---|---|---|"]
-    for (device, commit), count in Counter(
-            (r.get("device", "unknown"), r.get("commit", "unknown")) for r in records).items():
-        lines.append(f"| {device} | {commit} | {count} |")
-    versions = sorted({json.dumps(r.get("versions", {}), sort_keys=True) for r in records})
-    train_s = sum(r.get("train_seconds", 0.0) for r in records)
-    eval_s = sum(r.get("eval_seconds", 0.0) for r in records)
-    lines += ["", f"Versions: {'; '.join(versions)}.",
-              f"Total time: training {train_s:.1f} s, evaluation {eval_s:.1f} s.", "",
-              "## Plots", "", f"![accuracy by sampler (axis from 0%)]({ACCURACY_PNG})", "",
-              f"![batch hardness per epoch]({HARDNESS_PNG})", ""]
-    return "\n".join(lines)
+    return lines + [""]
 
 
 def write_report(out_dir: str | os.PathLike[str]) -> Path:
-    r"""Writes ``report.md``, ``accuracy.png`` and ``hardness.png`` from
-    ``out_dir/results.jsonl`` (or ``results.jsonl.gz`` when there is no plain one).
+    r"""Writes ``report.md`` and its plots (``accuracy.png``, ``hardness.png``, and
+    ``m_over_n.png`` and ``b_over_n.png`` where the records hold such sweeps) from
+    ``out_dir/results.jsonl`` (or ``results.jsonl.gz`` when there is no plain one);
+    every plot written is linked from the report.
 
     Args:
         out_dir (str or os.PathLike): A bench results folder.
@@ -221,15 +241,18 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
     records = read_results(results)
     if not records:
         raise ValueError(f"{results} holds no complete run record; run the bench first")
+    summary = Summary.of(records)
     report = out_dir / REPORT_FILE
-    report.write_text(render_report(records, results.name), encoding="utf-8")  # beside it
-    cells = summarize(records)
-    save_png(plot_accuracy(cells), out_dir / ACCURACY_PNG)
-    save_png(plot_hardness(cells), out_dir / HARDNESS_PNG)
-    pairs = pair_with_uniform(records)
-    if any(is_sweep_point(p) for p in pairs):
-        save_png(plot_sweep(pairs), out_dir / SWEEP_PNG)
+    report.write_text(render_report(records, results.name, summary),  # beside it
+                      encoding="utf-8")
+    save_png(plot_accuracy(summary.cells), out_dir / ACCURACY_PNG)
+    save_png(plot_hardness(summary.cells), out_dir / HARDNESS_PNG)
+    if summary.sweep:
+        save_png(plot_sweep(summary.pairs), out_dir / SWEEP_PNG)
+    if summary.batch_axis:
+        save_png(plot_batch_ratio(summary.batch_points, summary.batch_fits),
+                 out_dir / BATCH_RATIO_PNG)
     return report
 
 
-__all__ = ["REPORT_FILE", "render_report", "write_report"]
+__all__ = ["REPORT_FILE", "Summary", "render_report", "write_report"]

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from graphsampler.bench.config import RunConfig
+from graphsampler.bench.record import Record
 
 RESULTS_FILE = "results.jsonl"
-_RECORD_KEYS = ("method", "loss", "dataset", "sampler", "seed", "accuracy_mean", "config")
 
 
 def append_record(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
@@ -39,7 +39,8 @@ def append_record(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
 
 def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     r"""The records of a ``results.jsonl``, skipping (with a warning) every line that is
-    not a complete record, such as a last line cut short by a kill.
+    not a complete record (:meth:`~graphsampler.bench.record.Record.from_dict`), such as
+    a last line cut short by a kill. Reading builds no run configuration.
 
     Args:
         path (str or os.PathLike): The JSONL file, or its gzip (a name ending in
@@ -59,7 +60,7 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 continue
             try:
                 record = json.loads(line)
-                record_key(record)
+                Record.from_dict(record)
             except (ValueError, TypeError, KeyError) as err:
                 warnings.warn(f"{path}:{number}: skipped a line that is not a complete run "
                               f"record ({type(err).__name__}: {err}); a run killed while "
@@ -76,14 +77,7 @@ def record_key(record: dict[str, Any]) -> tuple:
     Raises:
         KeyError: A key of a record is missing. ValueError, TypeError: not a record.
     """
-    if not isinstance(record, dict):
-        raise TypeError(f"a record is a JSON object, got {type(record).__name__}")
-    missing = [k for k in _RECORD_KEYS if k not in record]
-    if missing:
-        raise KeyError(f"missing {', '.join(missing)}")
-    if not isinstance(record["config"], dict):
-        raise TypeError(f"config is a JSON object, got {type(record['config']).__name__}")
-    return RunConfig.from_record(record["config"]).key()
+    return RunConfig.from_record(Record.from_dict(record).config).key()
 
 
 __all__ = ["RESULTS_FILE", "append_record", "read_results", "record_key"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
+from graphsampler.bench.record import Record
 from graphsampler.bench.registry import METHODS
 from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
 from graphsampler.data import IndexedDataset
@@ -42,14 +43,16 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             :class:`~graphsampler.callbacks.TrainingCounts`).
 
     Returns:
-        dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
+        dict: :meth:`Record.to_dict <graphsampler.bench.record.Record.to_dict>`:
+        ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
         accuracy_std`` (over the 10 folds, in %), ``fold_accuracies, best_c`` (those of
         the protocol's normalisation, ``norm_default``), ``accuracy_by_norm`` (the same
         per normalisation), ``bn_collapse, bn_variance_ratio`` (the collapse test), the
         proximity graph's resolved ``num_candidates_resolved, num_neighbors_resolved``,
         train_seconds, eval_seconds, device, commit, versions, config`` (the settings
         that apply, :meth:`RunConfig.settings`) and ``history`` (per epoch: loss,
-        sampler statistics and the callbacks' keys).
+        sampler statistics and the callbacks' keys); the keys are documented in
+        :mod:`graphsampler.bench.record`.
 
     Example:
         >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
@@ -83,20 +86,19 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
                          "fold_accuracies": [float(a) for a in scores.fold_accuracies],
                          "best_c": [float(c) for c in scores.best_c]}
     chosen = by_norm[emb.default]
-    return {
-        "method": config.method, "loss": config.loss, "dataset": config.dataset,
-        "sampler": config.sampler, "seed": config.seed, "epochs": config.epochs,
-        "num_graphs": len(dataset),
-        "accuracy_mean": chosen["mean"], "accuracy_std": chosen["std"],
-        "fold_accuracies": chosen["fold_accuracies"], "best_c": chosen["best_c"],
-        "accuracy_by_norm": by_norm, "norm_default": emb.default,
-        "bn_collapse": emb.collapsed, "bn_variance_ratio": (emb.variance_ratio if np.isfinite(emb.variance_ratio)
-                              else None),
+    return Record(  # the schema: graphsampler/bench/record.py
+        method=config.method, loss=config.loss, dataset=config.dataset,
+        sampler=config.sampler, seed=config.seed, epochs=config.epochs,
+        num_graphs=len(dataset), accuracy_mean=chosen["mean"],
+        accuracy_std=chosen["std"], fold_accuracies=chosen["fold_accuracies"],
+        best_c=chosen["best_c"], accuracy_by_norm=by_norm, norm_default=emb.default,
+        bn_collapse=emb.collapsed,
+        bn_variance_ratio=(emb.variance_ratio if np.isfinite(emb.variance_ratio) else None),
         **_resolved_sizes(sampler),
-        "train_seconds": result.seconds, "eval_seconds": time.perf_counter() - tic,
-        "device": device_name(device), "commit": git_commit(), "versions": versions(),
-        "config": config.settings(), "history": result.history,
-    }
+        train_seconds=result.seconds, eval_seconds=time.perf_counter() - tic,
+        device=device_name(device), commit=git_commit(), versions=versions(),
+        config=config.settings(), history=result.history,
+    ).to_dict()
 
 
 def _resolved_sizes(sampler: Any) -> dict[str, int]:

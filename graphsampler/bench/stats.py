@@ -22,12 +22,13 @@ import csv
 import io
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
-from graphsampler.bench.config import IDENTITY, PLACE, RunConfig
+from graphsampler.bench.record import Record, Settings, changed_settings, label
 from graphsampler.bench.registry import SAMPLERS
 
 HARDNESS_KEYS = ("neg_cos_mean", "neg_cos_max", "false_negative_rate", "coverage")
@@ -68,7 +69,8 @@ def paper_baseline(method: str, loss: str, dataset: str) -> str | None:
     comparison), ``"copied"`` (from the method's own paper), or None (no such cell).
 
     Example:
-        >>> paper_baseline("graphcl", "infonce", "MUTAG"), paper_baseline("graphcl", "infonce", "COLLAB")
+        >>> (paper_baseline("graphcl", "infonce", "MUTAG"),
+        ...  paper_baseline("graphcl", "infonce", "COLLAB"))
         ('copied', 'rerun')
     """
     if (method, loss, "uniform", dataset) not in _paper_table():
@@ -84,9 +86,24 @@ class Stat:
     n: int
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "Stat":
+    def of(cls, values: Sequence[float]) -> Stat:
         std = statistics.stdev(values) if len(values) > 1 else math.nan
         return cls(statistics.fmean(values), std, len(values))
+
+    @property
+    def se(self) -> float:
+        r"""Standard error of the mean, :math:`s / \sqrt{n}` (NaN for one value)."""
+        return self.std / math.sqrt(self.n)
+
+    @property
+    def t(self) -> float:
+        r"""The one-sample t statistic of the mean against 0 (NaN for one value; signed
+        infinity when every value is the same nonzero number)."""
+        if math.isnan(self.std):
+            return math.nan
+        if self.std == 0:
+            return math.copysign(math.inf, self.mean) if self.mean else math.nan
+        return self.mean / self.se
 
 
 @dataclass(frozen=True)
@@ -94,7 +111,8 @@ class Cell:
     r"""One row of the accuracy table.
 
     Attributes:
-        group: ``method/loss``, plus the settings that differ from the paper's.
+        group: ``method/loss``, plus the settings that differ from the paper's (a
+            label for display; :attr:`settings` holds them).
         method, loss, dataset, sampler: What the row is about.
         paper_settings: Whether the runs used the default settings (the paper's
             protocol, see :class:`~graphsampler.bench.RunConfig`), which the paper's
@@ -103,6 +121,7 @@ class Cell:
         hardness: By seed, the last epoch's :data:`HARDNESS_KEYS`.
         curves: By seed, per epoch, the :data:`HARDNESS_KEYS`.
         commits: The commits its runs recorded, sorted.
+        settings: The settings that differ from the paper's, as sorted pairs.
     """
     group: str
     method: str
@@ -114,8 +133,9 @@ class Cell:
     hardness: dict[int, dict[str, float]]
     curves: dict[int, list[dict[str, float]]]
     commits: tuple[str, ...] = ()
+    settings: Settings = ()
 
-    @property
+    @cached_property
     def stat(self) -> Stat:
         return Stat.of(list(self.accuracy.values()))
 
@@ -132,41 +152,30 @@ class Cell:
         return self.stat.mean >= self.paper[0] - self.paper[1]
 
 
-def changed_settings(config: dict[str, Any]) -> dict[str, Any]:
-    r"""The settings of a record's ``config`` that differ from the paper's (the
-    :class:`RunConfig` defaults of its method and sampler)."""
-    ours = RunConfig.from_record(config).settings()
-    paper = RunConfig(**{k: ours[k] for k in IDENTITY}).settings()
-    return {k: v for k, v in ours.items()
-            if k not in IDENTITY and k not in PLACE and v != paper.get(k)}
-
-
-def summarize(records: Sequence[dict[str, Any]]) -> list[Cell]:
+def summarize(records: Sequence[Record | dict[str, Any]]) -> list[Cell]:
     r"""Groups records into cells, in the order the cells first occur (samplers in
     registry order). A later record of the same run and seed replaces an earlier one.
 
     Args:
-        records (Sequence[dict]): Run records (see
+        records (Sequence[Record or dict]): Run records (see
             :func:`~graphsampler.bench.read_results`).
 
     Returns:
         list[Cell]: The cells.
     """
     cells: dict[tuple, dict[str, Any]] = {}
-    for record in records:
-        settings = changed_settings(record["config"])
-        group = f"{record['method']}/{record['loss']}" + "".join(
-            f" {k}={v}" for k, v in sorted(settings.items()))
-        key = (group, record["dataset"], record["sampler"])
+    for record in as_records(records):
+        group = label(f"{record.method}/{record.loss}", record.changed)
+        key = (group, record.dataset, record.sampler)
         cell = cells.setdefault(key, dict(
-            group=group, method=record["method"], loss=record["loss"],
-            dataset=record["dataset"], sampler=record["sampler"],
-            paper_settings=not settings, accuracy={}, hardness={}, curves={}, commits={}))
-        seed = record["seed"]
-        cell["accuracy"][seed] = float(record["accuracy_mean"])
-        cell["commits"][seed] = str(record.get("commit", "unknown"))
+            group=group, method=record.method, loss=record.loss, dataset=record.dataset,
+            sampler=record.sampler, paper_settings=not record.changed,
+            accuracy={}, hardness={}, curves={}, commits={}, settings=record.changed))
+        seed = record.seed
+        cell["accuracy"][seed] = float(record.accuracy_mean)
+        cell["commits"][seed] = str(record.commit)
         curves = [{k: v for k, v in {**h.get("sampler_stats", {}), **h}.items()
-                   if k in HARDNESS_KEYS} for h in record.get("history") or []]
+                   if k in HARDNESS_KEYS} for h in record.history]
         cell["curves"][seed] = curves
         if curves:
             cell["hardness"][seed] = curves[-1]
@@ -175,9 +184,19 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[Cell]:
     first: dict[tuple[str, str], int] = {}
     for group, dataset, _ in cells:
         first.setdefault((group, dataset), len(first))
-    order = sorted(cells, key=lambda k: (first[k[:2]], list(SAMPLERS).index(k[2])))
+    order = sorted(cells, key=lambda k: (first[k[:2]], _sampler_rank(k[2])))
     return [Cell(**{**cells[k], "commits": tuple(sorted(set(cells[k]["commits"].values())))})
             for k in order]
+
+
+def as_records(records: Sequence[Record | dict[str, Any]]) -> list[Record]:
+    r"""``records`` as :class:`Record` (dicts read through :meth:`Record.from_dict`)."""
+    return [r if isinstance(r, Record) else Record.from_dict(r) for r in records]
+
+
+def _sampler_rank(sampler: str) -> int:
+    names = list(SAMPLERS)
+    return names.index(sampler) if sampler in names else len(names)
 
 
 def paired_difference(cell: Cell, base: Cell) -> Stat | None:
@@ -197,5 +216,6 @@ def hardness_means(cell: Cell) -> dict[str, float]:
     return means
 
 
-__all__ = ["COPIED_BASELINES", "Cell", "HARDNESS_KEYS", "paper_baseline", "Stat", "changed_settings", "hardness_means",
-           "paired_difference", "paper_results", "summarize"]
+__all__ = ["COPIED_BASELINES", "HARDNESS_KEYS", "Cell", "Stat", "as_records",
+           "changed_settings", "hardness_means", "paired_difference", "paper_baseline",
+           "paper_results", "summarize"]
