@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from graphsampler.augment.diffusion import add_diffusion
 from graphsampler.augment.ppr import ppr_diffusion_graphs
-from graphsampler.bench.prepare import DIFFUSION_ALPHA, DIFFUSION_TOPK
+from graphsampler.data.prepare import DIFFUSION_ALPHA, DIFFUSION_TOPK
 from graphsampler.data import load_tu
 
 from _helpers import MIB, peak_bytes, reset_peak, rss_bytes, run_in_child

@@ -27,7 +27,7 @@ import sys
 import torch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.data.prepare import load_mvgrl_dataset
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler
 from graphsampler.train import train

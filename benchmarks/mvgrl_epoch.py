@@ -37,7 +37,7 @@ from collections import Counter
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.data.prepare import load_mvgrl_dataset
 from graphsampler.data import IndexedDataset
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler

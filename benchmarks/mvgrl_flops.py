@@ -32,7 +32,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch_geometric.data import Batch
 
 from graphsampler.data import IndexedDataset
-from graphsampler.bench.prepare import load_mvgrl_dataset
+from graphsampler.data.prepare import load_mvgrl_dataset
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.samplers import UniformBatchSampler
 

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
-from graphsampler.callbacks import Callback
+from graphsampler.callback import Callback
 from graphsampler.nn.norm import recalibrate_batchnorm
 from graphsampler.distributed import is_main_process
 from graphsampler.methods.base import ContrastiveMethod
@@ -55,7 +55,7 @@ class TrainResult:
     Attributes:
         history: One record per epoch: ``epoch``, ``loss`` (mean over batches),
             ``seconds``, the sampler's ``sampler_stats`` and the keys the callbacks add
-            (e.g. :class:`~graphsampler.callbacks.BatchHardness`'s ``neg_cos_mean``).
+            (e.g. :class:`~graphsampler.eval.diagnostics.BatchHardness`'s ``neg_cos_mean``).
         seconds: Training wall time, summed over the epochs run (a resumed run counts
             the epochs before its interruption too).
 
@@ -130,7 +130,8 @@ def train(
             bfloat16 autocast (float32 parameters, optimiser, sums and losses; see
             :mod:`graphsampler.precision`). (default: :obj:`"fp32"`)
         callbacks (Sequence[Callback]): Diagnostics run at each epoch's start and end
-            and after each step (:mod:`graphsampler.callbacks`); none by default, so
+            and after each step (:mod:`graphsampler.callback`; the diagnostics are in
+            :mod:`graphsampler.eval.diagnostics`); none by default, so
             that training computes nothing it does not need. (default: :obj:`()`)
 
     Returns:

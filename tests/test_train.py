@@ -7,7 +7,8 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
 from synthetic import tiny_graphs
-from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
+from graphsampler.callback import Callback
+from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.data import IndexedDataset
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.graphcl import GraphCL
@@ -74,8 +75,8 @@ def test_callbacks_see_every_step_and_add_to_the_history():
 
 
 def test_no_callbacks_no_diagnostics(monkeypatch):
-    import graphsampler.callbacks as callbacks
-    monkeypatch.setattr(callbacks, "batch_hardness", None)  # would raise if called
+    import graphsampler.eval.diagnostics as diagnostics
+    monkeypatch.setattr(diagnostics, "batch_hardness", None)  # would raise if called
     ds, model, sampler = setup()
     result = train(model, ds, sampler, epochs=2, device="cpu", progress=False)
     assert set(result.history[1]) == {"epoch", "loss", "seconds", "sampler_stats"}

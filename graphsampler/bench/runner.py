@@ -9,9 +9,10 @@ from typing import Any, Sequence
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.registry import METHODS
-from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
+from graphsampler.callback import Callback
 from graphsampler.data import IndexedDataset
 from graphsampler.distributed import is_main_process, main_process_first
+from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.eval.svm import svm_cv
 from graphsampler.train import embed_dataset, resolve_device, seed_everything, train
 
@@ -35,8 +36,8 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             resumes from its last finished epoch.
         progress (bool): Show progress bars. (default: :obj:`True`)
         callbacks (Sequence[Callback], optional): The training loop's diagnostics
-            (default: :class:`~graphsampler.callbacks.BatchHardness` and
-            :class:`~graphsampler.callbacks.TrainingCounts`).
+            (default: :class:`~graphsampler.eval.diagnostics.BatchHardness` and
+            :class:`~graphsampler.eval.diagnostics.TrainingCounts`).
 
     Returns:
         dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphsampler.samplers.base import EpochProgress
-from graphsampler.samplers.prosampler import ProximityBatchSampler
+from graphsampler.samplers.proximity_sampler import ProximityBatchSampler
 
 #: Anchors and random pairs drawn to estimate the uniform and kNN similarity levels.
 SAMPLE_SIZE = 512

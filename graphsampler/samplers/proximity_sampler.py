@@ -9,7 +9,7 @@ from graphsampler.samplers._checks import (check_fraction, check_int, check_rest
                                            check_twin_threshold, resolve_count)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
+from graphsampler.samplers.proximity_graph import build_proximity_graph, twin_groups
 from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
 

@@ -14,7 +14,7 @@ import os
 from torch_geometric.datasets import TUDataset
 
 from graphsampler.augment.diffusion import add_diffusion
-from graphsampler.data import load_tu
+from graphsampler.data.tu import load_tu
 
 #: PPR teleport probability and entries kept per row of MVGRL's diffusion view.
 DIFFUSION_ALPHA = 0.2

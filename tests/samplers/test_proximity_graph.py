@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphsampler.samplers.proximity import (
+from graphsampler.samplers.proximity_graph import (
     ANCHORS_PER_DRAW,
     build_proximity_graph,
     draw_candidates,
