@@ -132,7 +132,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     records = []
     with process_group(device):  # under torchrun; else a no-op
         for config in configs:
-            record = run(config, progress=not args.quiet and is_main_process())
+            record = run(config, progress=not args.quiet and is_main_process(),
+                         device=device)
             if record is None:  # a rank other than 0: rank 0 evaluates and writes
                 continue
             try:

@@ -11,9 +11,11 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch_geometric
 from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
+from torch_geometric import seed_everything
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
@@ -27,25 +29,25 @@ from graphsampler.samplers.distributed import DistributedBatchSampler
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
-    r"""``"auto"`` is CUDA when a GPU is visible, else the CPU; other names pass through."""
+    r"""``"auto"`` is CUDA when a GPU is visible, else the CPU; other names are checked
+    and parsed by :func:`torch_geometric.device`; a :class:`torch.device` passes through.
+
+    PyG's own ``"auto"`` would also pick Apple's MPS or Intel's XPU, where the float64
+    evaluation and the CUDA-only paths here do not run, so ``"auto"`` stays CUDA or CPU.
+    A run resolves its device once (the runner, or :func:`train` called alone) and
+    passes the :class:`torch.device` down.
+    """
     if isinstance(name, torch.device):
         return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        device = torch.device(name)
+        device = torch_geometric.device(name)
     except RuntimeError as err:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but no CUDA GPU is visible; use cpu or auto")
     return device
-
-
-def seed_everything(seed: int) -> None:
-    r"""Seeds Python's, NumPy's and torch's global generators (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @dataclass

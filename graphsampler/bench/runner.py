@@ -6,6 +6,9 @@ import os
 import time
 from typing import Any, Sequence
 
+import torch
+from torch_geometric import seed_everything
+
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.registry import METHODS
@@ -14,12 +17,12 @@ from graphsampler.data import IndexedDataset
 from graphsampler.distributed import is_main_process, main_process_first
 from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.eval.svm import svm_cv
-from graphsampler.train import embed_dataset, resolve_device, seed_everything, train
+from graphsampler.train import embed_dataset, resolve_device, train
 
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
-        progress: bool = True,
-        callbacks: Sequence[Callback] | None = None) -> dict[str, Any] | None:
+        progress: bool = True, callbacks: Sequence[Callback] | None = None,
+        device: torch.device | None = None) -> dict[str, Any] | None:
     r"""Trains and evaluates one configuration; returns its JSON-serialisable record.
 
     The dataset is prepared as the method's registry entry says
@@ -38,6 +41,9 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         callbacks (Sequence[Callback], optional): The training loop's diagnostics
             (default: :class:`~graphsampler.eval.diagnostics.BatchHardness` and
             :class:`~graphsampler.eval.diagnostics.TrainingCounts`).
+        device (torch.device, optional): The device, when the caller has resolved
+            ``config.device`` already (the CLI does, for the process group); it is
+            resolved here otherwise, once, and passed down to training and embedding.
 
     Returns:
         dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
@@ -51,9 +57,9 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         >>> record["accuracy_mean"]
         86.2
     """
-    device = resolve_device(config.device)
+    device = resolve_device(config.device) if device is None else device
     git_commit()  # the code this process imported, before the checkout can change
-    seed_everything(config.seed)
+    seed_everything(config.seed)  # the model's initialisation; train() seeds its loop again
     spec = METHODS[config.method]
     with main_process_first():  # one rank extracts and processes the dataset files
         dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root))
