@@ -71,14 +71,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch_geometric.data import Batch
-
-from graphsampler.data import IndexedDataset
-from graphsampler.data.prepare import load_mvgrl_dataset
-from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers import UniformBatchSampler
-from graphsampler.train import resolve_device, train
-
 from _helpers import MIB, RESULTS, EpochMemory, peak_bytes, provenance, write_results
 from _mvgrl_baselines import (
     BATCH_SIZE,
@@ -93,6 +85,13 @@ from _mvgrl_baselines import (
 )
 from _mvgrl_diffusion import bench_diffusion
 from _mvgrl_tables import markdown
+from torch_geometric.data import Batch
+
+from graphsampler.data import IndexedDataset
+from graphsampler.data.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers import UniformBatchSampler
+from graphsampler.train import resolve_device, train
 
 
 def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,

@@ -11,8 +11,8 @@ gradients (DDP), and only rank 0 evaluates and writes results. Without ``torchru
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 import torch.distributed as dist

@@ -5,8 +5,9 @@ r"""Mixed precision: matrix products in bfloat16, sums and losses in float32.
 where CPUs with AVX-512 BF16 (AMD Zen 4, Intel Cooper Lake and later) multiply several
 times faster than in float32 (``benchmarks/results/mvgrl_flops.md``) and GPUs use their
 tensor cores; an MVGRL epoch on one CPU core takes 1.45-1.8x less time
-(``benchmarks/results/mvgrl_speed.md``). The parameters, their gradients and the optimiser stay float32. Three places
-keep float32 because bfloat16 (8 significant bits) would lose what they add up:
+(``benchmarks/results/mvgrl_speed.md``). The parameters, their gradients and the optimiser
+stay float32. Three places keep float32 because bfloat16 (8 significant bits) would lose
+what they add up:
 
 * neighbour sums (:class:`~graphsampler.nn.adjacency.Adjacency`): a node of COLLAB
   has hundreds of neighbours, and CPUs have no bfloat16 sparse product;
@@ -34,7 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor

@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,9 +21,9 @@ from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
 from graphsampler.callback import Callback
-from graphsampler.nn.norm import recalibrate_batchnorm
 from graphsampler.distributed import is_main_process
 from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.nn.norm import recalibrate_batchnorm
 from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
 from graphsampler.samplers import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler

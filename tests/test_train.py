@@ -3,19 +3,19 @@ import math
 import numpy as np
 import pytest
 import torch
+from synthetic import tiny_graphs
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
-from synthetic import tiny_graphs
-from graphsampler.callback import Callback
-from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
-from graphsampler.data import IndexedDataset
 from graphsampler.augment.diffusion import ppr_diffusion
+from graphsampler.callback import Callback
+from graphsampler.data import IndexedDataset
+from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
+from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
-from graphsampler.eval.hardness import batch_hardness
 from graphsampler.train import embed_dataset, resolve_device, train
 
 torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
@@ -94,7 +94,8 @@ def test_resume_from_checkpoint_continues_exactly(tmp_path):
                     checkpoint=ckpt)
     for a, b in zip(model.state_dict().values(), model3.state_dict().values()):
         assert torch.equal(a, b)
-    strip = lambda hs: [{k: v for k, v in h.items() if k != "seconds"} for h in hs]
+    def strip(hs):
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in hs]
     assert strip(resumed.history) == strip(full.history)
 
 
@@ -198,7 +199,8 @@ def test_errors():
         train(model, ds, UniformBatchSampler(40, 8), epochs=-1, progress=False)
     with pytest.raises(ValueError, match="lr must be > 0"):
         train(model, ds, UniformBatchSampler(40, 8), lr=0.0, progress=False)
-    with pytest.raises(ValueError, match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
         train(model, ds, UniformBatchSampler(40, 8), precision="fp16", progress=False)
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         resolve_device("gpu0")

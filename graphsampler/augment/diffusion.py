@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -86,7 +85,7 @@ def add_diffusion(
     sparsify: str = "topk",
     k: int = DEFAULT_K,
     eps: float = DEFAULT_EPS,
-    cache_dir: Optional[str] = None,
+    cache_dir: str | None = None,
     progress: bool = True,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> InMemoryDataset:
@@ -182,7 +181,7 @@ def _fingerprint(num_nodes: Tensor, edge_ptr: Tensor, edge_index: Tensor) -> str
     return digest.hexdigest()
 
 
-def _load_cache(path: Optional[str], key: str) -> Optional[tuple[Tensor, Tensor, Tensor]]:
+def _load_cache(path: str | None, key: str) -> tuple[Tensor, Tensor, Tensor] | None:
     if path is None or not osp.exists(path):
         return None
     cached = torch.load(path, weights_only=True)

@@ -21,7 +21,6 @@ Example:
     >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
 """
 from graphsampler.bench.config import RunConfig
-from graphsampler.data.prepare import load_graphcl_dataset, load_mvgrl_dataset
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.queue import BenchResult, checkpoint_path, pending, run_suite
 from graphsampler.bench.registry import METHODS, SAMPLERS, MethodSpec
@@ -30,6 +29,7 @@ from graphsampler.bench.results import RESULTS_FILE, append_record, read_results
 from graphsampler.bench.runner import run
 from graphsampler.bench.stats import Cell, Stat, paper_results, summarize
 from graphsampler.bench.suite import Suite, load_suite, suite_names
+from graphsampler.data.prepare import load_graphcl_dataset, load_mvgrl_dataset
 
 __all__ = [
     "BenchResult", "Cell", "METHODS", "MethodSpec", "RESULTS_FILE", "RunConfig", "SAMPLERS",

@@ -20,8 +20,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.config import IDENTITY, PLACE, SAMPLING, RunConfig
 from graphsampler.bench.stats import Stat

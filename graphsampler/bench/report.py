@@ -13,16 +13,32 @@ import json
 import math
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from graphsampler.bench.ablation import LAST_KEYS, RUN_KEYS, Pair, pair_with_uniform
-from graphsampler.bench.plots import (ACCURACY_PNG, HARDNESS_PNG, SWEEP_PNG, is_sweep_point,
-                                      plot_accuracy, plot_hardness, plot_sweep, save_png)
+from graphsampler.bench.ablation import LAST_KEYS, Pair, pair_with_uniform
+from graphsampler.bench.plots import (
+    ACCURACY_PNG,
+    HARDNESS_PNG,
+    SWEEP_PNG,
+    is_sweep_point,
+    plot_accuracy,
+    plot_hardness,
+    plot_sweep,
+    save_png,
+)
 from graphsampler.bench.results import RESULTS_FILE, read_results
-from graphsampler.bench.stats import (HARDNESS_KEYS, Cell, Stat, hardness_means,
-                                      paired_difference, paper_baseline, paper_results,
-                                      summarize)
+from graphsampler.bench.stats import (
+    HARDNESS_KEYS,
+    Cell,
+    Stat,
+    hardness_means,
+    paired_difference,
+    paper_baseline,
+    paper_results,
+    summarize,
+)
 
 REPORT_FILE = "report.md"
 _INTRO = (

@@ -22,10 +22,11 @@ import csv
 import io
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.config import IDENTITY, PLACE, RunConfig
 from graphsampler.bench.registry import SAMPLERS
@@ -68,7 +69,8 @@ def paper_baseline(method: str, loss: str, dataset: str) -> str | None:
     comparison), ``"copied"`` (from the method's own paper), or None (no such cell).
 
     Example:
-        >>> paper_baseline("graphcl", "infonce", "MUTAG"), paper_baseline("graphcl", "infonce", "COLLAB")
+        >>> (paper_baseline("graphcl", "infonce", "MUTAG"),
+        ...  paper_baseline("graphcl", "infonce", "COLLAB"))
         ('copied', 'rerun')
     """
     if (method, loss, "uniform", dataset) not in _paper_table():
@@ -84,7 +86,7 @@ class Stat:
     n: int
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "Stat":
+    def of(cls, values: Sequence[float]) -> Stat:
         std = statistics.stdev(values) if len(values) > 1 else math.nan
         return cls(statistics.fmean(values), std, len(values))
 
@@ -197,5 +199,6 @@ def hardness_means(cell: Cell) -> dict[str, float]:
     return means
 
 
-__all__ = ["COPIED_BASELINES", "Cell", "HARDNESS_KEYS", "paper_baseline", "Stat", "changed_settings", "hardness_means",
-           "paired_difference", "paper_results", "summarize"]
+__all__ = ["COPIED_BASELINES", "Cell", "HARDNESS_KEYS", "paper_baseline", "Stat",
+           "changed_settings", "hardness_means", "paired_difference", "paper_results",
+           "summarize"]

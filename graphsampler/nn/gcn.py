@@ -1,6 +1,5 @@
 r"""MVGRL's graph-level model parts (Hassani & Khasahmadi, 2020): the GCN encoder of
 each view (its MLP head is :class:`~graphsampler.nn.heads.MLPShortcutHead`)."""
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -8,15 +7,15 @@ from torch.nn import Linear, ModuleList, Parameter, PReLU
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.inits import glorot, zeros
 
-from graphsampler.nn.adjacency import Adjacency
-from graphsampler.nn.readout import sum_readout
-from graphsampler.precision import accumulation_dtype
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
     check_edge_index,
     check_positive_ints,
 )
+from graphsampler.nn.adjacency import Adjacency
+from graphsampler.nn.readout import sum_readout
+from graphsampler.precision import accumulation_dtype
 
 
 class GCNEncoder(torch.nn.Module):
@@ -91,8 +90,8 @@ class GCNEncoder(torch.nn.Module):
             act.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                num_graphs: Optional[int] = None, *,
-                edge_weight: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                num_graphs: int | None = None, *,
+                edge_weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
         r"""Args:
             x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
                 the parameters' dtype.
@@ -124,7 +123,7 @@ class GCNEncoder(torch.nn.Module):
         return h, torch.cat(pooled, dim=1)
 
     def _check_inputs(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                      num_graphs: Optional[int], edge_weight: Optional[Tensor]) -> None:
+                      num_graphs: int | None, edge_weight: Tensor | None) -> None:
         _check_argument_types(x, edge_index, batch, num_graphs, edge_weight)
         dtype = self.convs[0].lin.weight.dtype
         if not x.is_floating_point() or x.dim() != 2 or x.size(1) != self.in_channels:

@@ -1,6 +1,5 @@
 r"""Projection heads that map embeddings into the space the loss contrasts: GraphCL's
 projection head and MVGRL's MLP head with a linear shortcut."""
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -28,7 +27,7 @@ class ProjectionHead(torch.nn.Module):
         >>> head = ProjectionHead(96)
         >>> z = head(torch.randn(128, 96))  # [128, 96]
     """
-    def __init__(self, in_channels: int, out_channels: Optional[int] = None) -> None:
+    def __init__(self, in_channels: int, out_channels: int | None = None) -> None:
         super().__init__()
         out_channels = in_channels if out_channels is None else out_channels
         check_positive_ints(in_channels=in_channels, out_channels=out_channels)

@@ -2,7 +2,8 @@ r"""Sharding a batch sampler's epoch across the ranks of :mod:`torch.distributed
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from graphsampler.samplers._checks import check_choice, check_int, check_twin_threshold
 from graphsampler.samplers.base import BaseBatchSampler, EpochProgress
-from graphsampler.samplers.proximity_graph import DEFAULT_MEMORY_BUDGET, build_proximity_graph
+from graphsampler.samplers.proximity_graph import DEFAULT_MEMORY_BUDGET
 
 #: The epoch rules of :class:`HardBatchSampler`.
 EPOCH_RULES = ("fixed", "cover")

@@ -1,12 +1,18 @@
 r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from torch import Tensor
 
-from graphsampler.samplers._checks import (check_fraction, check_int, check_restart_prob,
-                                           check_twin_threshold, resolve_count)
+from graphsampler.samplers._checks import (
+    check_fraction,
+    check_int,
+    check_restart_prob,
+    check_twin_threshold,
+    resolve_count,
+)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
 from graphsampler.samplers.proximity_graph import build_proximity_graph, twin_groups

@@ -4,8 +4,17 @@ from pathlib import Path
 import pytest
 
 from graphsampler import cli
-from graphsampler.bench import (RunConfig, Suite, append_record, checkpoint_path, load_suite,
-                                paper_results, queue, read_results, run_suite)
+from graphsampler.bench import (
+    RunConfig,
+    Suite,
+    append_record,
+    checkpoint_path,
+    load_suite,
+    paper_results,
+    queue,
+    read_results,
+    run_suite,
+)
 from graphsampler.bench.stats import changed_settings
 from graphsampler.bench.suite import read_suite_text
 from graphsampler.data import tu_manifest
@@ -347,7 +356,8 @@ def test_bad_suite_files(tmp_path, text, message):
 
 
 def test_unknown_suites():
-    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, confirm, cpu, mvgrl, mvgrl_bf16, paper, quick, "
+    with pytest.raises(ValueError, match="unknown suite 'full'; choose one of ablation, "
+                                         "confirm, cpu, mvgrl, mvgrl_bf16, paper, quick, "
                                          "speed or give a path to a .toml file"):
         load_suite("full")
     with pytest.raises(ValueError, match="suite file nowhere/x.toml not found"):

@@ -48,7 +48,7 @@ def test_candidates_distinct_and_uniform(n, m):
     gen = torch.Generator().manual_seed(0)
     cand = draw_candidates(400, n, m, gen)
     assert cand.shape == (400, m)
-    assert ((cand[:, 1:] > cand[:, :-1])).all()  # sorted and distinct
+    assert (cand[:, 1:] > cand[:, :-1]).all()  # sorted and distinct
     assert cand.min() >= 0 and cand.max() < n
     counts = torch.bincount(cand.view(-1), minlength=n).double()
     expected = 400 * m / n
