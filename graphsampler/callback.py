@@ -19,16 +19,17 @@ class Callback:
     r"""The hooks of the training loop; override the ones you need (each does nothing).
 
     Example:
-        >>> class CountSteps(Callback):
-        ...     def on_epoch_start(self, epoch, sampler):
-        ...         self.steps = 0
-        ...     def on_step(self, batch, loss, z, sampler):
-        ...         self.steps += 1
-        ...     def on_epoch_end(self, epoch, record):
-        ...         record["steps"] = self.steps
-        >>> result = train(method, ds, sampler, callbacks=[CountSteps()])
-        >>> result.history[0]["steps"]
-        3
+        .. code-block:: python
+
+            class CountSteps(Callback):
+                def on_epoch_start(self, epoch, sampler):
+                    self.steps = 0
+                def on_step(self, batch, loss, z, sampler):
+                    self.steps += 1
+                def on_epoch_end(self, epoch, record):
+                    record["steps"] = self.steps
+            result = train(method, ds, sampler, callbacks=[CountSteps()])
+            result.history[0]["steps"]  # 3
     """
 
     def on_epoch_start(self, epoch: int, sampler: Sampler[list[int]]) -> None:

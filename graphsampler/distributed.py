@@ -33,8 +33,10 @@ def process_group(device: torch.device) -> Iterator[None]:
             then refers to).
 
     Example:
-        >>> with process_group(torch.device("cpu")):  # under torchrun: gloo
-        ...     record = run(config)                    # None on ranks other than 0
+        .. code-block:: python
+
+            with process_group(torch.device("cpu")):  # under torchrun: gloo
+                record = run(config)                    # None on ranks other than 0
     """
     if not launched_by_torchrun():
         yield

@@ -27,9 +27,11 @@ count. The process grows until oneDNN's primitive cache (1,024 entries,
 from the first epoch (``benchmarks/results/bf16_memory.md``).
 
 Example:
-    >>> with training_autocast(torch.device("cpu"), "bf16"):
-    ...     loss, z = method.training_step(batch)    # z: bfloat16 or float32
-    >>> loss.backward()                              # float32 gradients
+    .. code-block:: python
+
+        with training_autocast(torch.device("cpu"), "bf16"):
+            loss, z = method.training_step(batch)    # z: bfloat16 or float32
+        loss.backward()                              # float32 gradients
 """
 from __future__ import annotations
 

@@ -141,11 +141,13 @@ def train(
         TrainResult: per-epoch history and training time.
 
     Example:
-        >>> ds = IndexedDataset(load_tu("MUTAG"))
-        >>> method = GraphCL(ds.num_features)
-        >>> sampler = ProximityBatchSampler(len(ds), 128, num_candidates=1000,
-        ...                                 num_neighbors=100, seed=0)
-        >>> result = train(method, ds, sampler, epochs=20, seed=0)
+        .. code-block:: python
+
+            ds = IndexedDataset(load_tu("MUTAG"))
+            method = GraphCL(ds.num_features)
+            sampler = ProximityBatchSampler(len(ds), 128, num_candidates=1000,
+                                            num_neighbors=100, seed=0)
+            result = train(method, ds, sampler, epochs=20, seed=0)
     """
     if len(dataset) != sampler.num_items:
         raise ValueError(f"the sampler is for {sampler.num_items} instances but the dataset "
@@ -262,8 +264,10 @@ def embed_dataset(method: ContrastiveMethod, dataset: Dataset, *,
         :obj:`[N]`.
 
     Example:
-        >>> x, y = embed_dataset(method, dataset, device="cpu")
-        >>> scores = svm_cv(x, y, "rbf")
+        .. code-block:: python
+
+            x, y = embed_dataset(method, dataset, device="cpu")
+            scores = svm_cv(x, y, "rbf")
     """
     device = resolve_device(device)
     method.to(device)

@@ -125,11 +125,13 @@ def add_diffusion(
         torch_geometric.data.InMemoryDataset: :obj:`dataset`.
 
     Example:
-        >>> from torch_geometric.datasets import TUDataset
-        >>> from torch_geometric.loader import DataLoader
-        >>> dataset = add_diffusion(TUDataset(root, "MUTAG"), k=32)
-        >>> batch = next(iter(DataLoader(dataset, batch_size=64)))
-        >>> batch.diff_edge_index, batch.diff_edge_weight  # the diffusion view
+        .. code-block:: python
+
+            from torch_geometric.datasets import TUDataset
+            from torch_geometric.loader import DataLoader
+            dataset = add_diffusion(TUDataset(root, "MUTAG"), k=32)
+            batch = next(iter(DataLoader(dataset, batch_size=64)))
+            batch.diff_edge_index, batch.diff_edge_weight  # the diffusion view
     """
     _check_params(alpha, sparsify, k, eps, memory_budget)
     if not isinstance(dataset, InMemoryDataset):

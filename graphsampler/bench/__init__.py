@@ -17,8 +17,10 @@ report and its plots. One concept per module:
 ========================  ==============================================================
 
 Example:
-    >>> from graphsampler.bench import RunConfig, run
-    >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
+    .. code-block:: python
+
+        from graphsampler.bench import RunConfig, run
+        record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
 """
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions

@@ -11,9 +11,10 @@ first (uniform warm-up) and over seeds, ``neg_cos_mean`` (hardness), ``twin_rate
 plus the last epoch's spread of per-graph training counts.
 
 Example:
-    >>> rows = pair_with_uniform(read_results("runs/ablation/results.jsonl"))
-    >>> rows[0].variant, rows[0].difference.mean
-    ('proximity', 0.27)
+    .. code-block:: python
+
+        rows = pair_with_uniform(read_results("runs/ablation/results.jsonl"))
+        rows[0].variant, rows[0].difference.mean  # ('proximity', 0.27)
 """
 from __future__ import annotations
 

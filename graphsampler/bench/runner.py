@@ -54,9 +54,10 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         sampler statistics and the callbacks' keys).
 
     Example:
-        >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
-        >>> record["accuracy_mean"]
-        86.2
+        .. code-block:: python
+
+            record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
+            record["accuracy_mean"]  # 86.2
     """
     device = resolve_device(config.device) if device is None else device
     git_commit()  # the code this process imported, before the checkout can change

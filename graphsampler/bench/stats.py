@@ -12,9 +12,10 @@ settings where they differ from the paper's).
   ``false_negative_rate`` and the sampler's ``coverage``, averaged over seeds.
 
 Example:
-    >>> cells = summarize(read_results("runs/quick/results.jsonl"))
-    >>> cells[0].stat.mean
-    86.2
+    .. code-block:: python
+
+        cells = summarize(read_results("runs/quick/results.jsonl"))
+        cells[0].stat.mean  # 86.2
 """
 from __future__ import annotations
 

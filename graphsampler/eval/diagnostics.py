@@ -21,9 +21,10 @@ class BatchHardness(Callback):
     ``false_negative_rate`` (see :func:`~graphsampler.eval.batch_hardness`).
 
     Example:
-        >>> result = train(method, ds, sampler, callbacks=[BatchHardness()])
-        >>> sorted(result.history[-1])[:2]
-        ['epoch', 'false_negative_rate']
+        .. code-block:: python
+
+            result = train(method, ds, sampler, callbacks=[BatchHardness()])
+            sorted(result.history[-1])[:2]  # ['epoch', 'false_negative_rate']
     """
 
     def __init__(self) -> None:
@@ -56,9 +57,10 @@ class TrainingCounts(Callback):
         num_items (int): Dataset size :math:`N` (indices are ``batch.sample_idx``).
 
     Example:
-        >>> result = train(method, ds, sampler, callbacks=[TrainingCounts(len(ds))])
-        >>> result.history[-1]["count_min"] <= result.history[-1]["count_median"]
-        True
+        .. code-block:: python
+
+            result = train(method, ds, sampler, callbacks=[TrainingCounts(len(ds))])
+            result.history[-1]["count_min"] <= result.history[-1]["count_median"]  # True
     """
 
     QUANTILES = {"count_min": 0.0, "count_p10": 0.1, "count_median": 0.5, "count_p90": 0.9}

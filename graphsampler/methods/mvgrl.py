@@ -31,9 +31,11 @@ class MVGRL(ContrastiveMethod):
         num_layers (int): GCN layers per view. (default: :obj:`4`)
 
     Example:
-        >>> ds = load_mvgrl_dataset("MUTAG")
-        >>> model = MVGRL(ds.num_features)
-        >>> loss, z = model.training_step(batch)   # z: [B, 512]
+        .. code-block:: python
+
+            ds = load_mvgrl_dataset("MUTAG")
+            model = MVGRL(ds.num_features)
+            loss, z = model.training_step(batch)   # z: [B, 512]
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 512,

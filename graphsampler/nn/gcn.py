@@ -51,14 +51,16 @@ class GCNEncoder(torch.nn.Module):
             diffusion view. (default: :obj:`True`)
 
     Example:
-        >>> adjacency = GCNEncoder(dataset.num_features)
-        >>> diffusion = GCNEncoder(dataset.num_features, normalize=False)
-        >>> local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
-        ...                               num_graphs=batch.num_graphs)
-        >>> local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
-        ...                               batch.num_graphs,
-        ...                               edge_weight=batch.diff_edge_weight)
-        >>> # local_*: [N, 512], global_*: [B, 2048]
+        .. code-block:: python
+
+            adjacency = GCNEncoder(dataset.num_features)
+            diffusion = GCNEncoder(dataset.num_features, normalize=False)
+            local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
+                                          num_graphs=batch.num_graphs)
+            local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
+                                          batch.num_graphs,
+                                          edge_weight=batch.diff_edge_weight)
+            # local_*: [N, 512], global_*: [B, 2048]
 
         The arguments come in :class:`~graphsampler.nn.GINEncoder`'s order,
         ``(x, edge_index, batch, num_graphs)``; the diffusion view's weights are

@@ -32,6 +32,7 @@ def sum_readout(x: Tensor, batch: Tensor, num_graphs: int | None = None) -> Tens
         or float32 for bfloat16 and float16 ``x``.
 
     Example:
+        >>> import torch
         >>> x = torch.tensor([[1.], [2.], [10.]])
         >>> sum_readout(x, torch.tensor([0, 0, 1]), num_graphs=3)
         tensor([[ 3.],

@@ -44,15 +44,17 @@ class DistributedBatchSampler(Sampler[list[int]]):
             group's rank.
 
     Example:
-        >>> torch.distributed.init_process_group("gloo")  # under torchrun
-        >>> sampler = DistributedBatchSampler(
-        ...     ProximityBatchSampler(len(ds), batch_size=128, seed=0))
-        >>> loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
-        >>> for epoch in range(20):
-        ...     sampler.set_epoch(epoch)
-        ...     for batch in loader:
-        ...         z = model(batch)                             # DDP model
-        ...         sampler.update(batch.sample_idx, z.detach())  # every rank's rows
+        .. code-block:: python
+
+            torch.distributed.init_process_group("gloo")  # under torchrun
+            sampler = DistributedBatchSampler(
+                ProximityBatchSampler(len(ds), batch_size=128, seed=0))
+            loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
+            for epoch in range(20):
+                sampler.set_epoch(epoch)
+                for batch in loader:
+                    z = model(batch)                             # DDP model
+                    sampler.update(batch.sample_idx, z.detach())  # every rank's rows
     """
 
     def __init__(self, batch_sampler: BaseBatchSampler, num_replicas: int | None = None,

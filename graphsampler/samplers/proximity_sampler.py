@@ -69,14 +69,16 @@ class ProximityBatchSampler(HardBatchSampler):
             others remain) above all.
 
     Example:
-        >>> from torch_geometric.loader import DataLoader
-        >>> sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=0.1,
-        ...                                 num_neighbors=0.02, restart_prob=0.2, seed=0)
-        >>> loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
-        >>> for epoch in range(20):
-        ...     for batch in loader:
-        ...         z = model(batch)
-        ...         sampler.update(batch.sample_idx, z.detach())
+        .. code-block:: python
+
+            from torch_geometric.loader import DataLoader
+            sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=0.1,
+                                            num_neighbors=0.02, restart_prob=0.2, seed=0)
+            loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
+            for epoch in range(20):
+                for batch in loader:
+                    z = model(batch)
+                    sampler.update(batch.sample_idx, z.detach())
     """
 
     def __init__(self, num_items: int, batch_size: int, *,
