@@ -10,7 +10,7 @@ from torch_geometric.loader import DataLoader
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.callback import Callback
 from graphsampler.data import IndexedDataset
-from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
+from graphsampler.eval.diagnostics import BatchHardness
 from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
@@ -165,30 +165,6 @@ def test_embeddings_do_not_depend_on_a_collapsed_batchnorm():
     assert np.allclose(fresh, expected.double().numpy(), rtol=1e-4, atol=1e-4)
     assert all(p.equal(state[k]) for k, p in model.state_dict().items()
                if "running" not in k and "num_batches" not in k)
-
-
-class SeenIndices(Callback):
-    def __init__(self):
-        self.seen = []
-
-    def on_step(self, batch, loss, z, sampler):
-        self.seen += batch.sample_idx.tolist()
-
-
-def test_training_counts_spread():
-    ds, model, sampler = setup()
-    counts, seen = TrainingCounts(len(ds)), SeenIndices()
-    result = train(model, ds, sampler, epochs=3, device="cpu", progress=False,
-                   callbacks=[counts, seen])
-    first = result.history[0]  # a uniform warm-up epoch trains every graph once
-    assert (first["count_min"], first["count_median"], first["count_p90"]) == (1, 1, 1)
-    expected = torch.bincount(torch.tensor(seen.seen), minlength=len(ds)).double()
-    last = result.history[-1]
-    assert counts.counts.tolist() == expected.long().tolist()
-    assert expected.max() > 3 and expected.min() < 3  # hard batches repeat some graphs
-    for key, q in (("count_min", 0.0), ("count_p10", 0.1), ("count_median", 0.5),
-                   ("count_p90", 0.9)):
-        assert last[key] == pytest.approx(float(np.quantile(expected.numpy(), q)))
 
 
 def test_errors():
