@@ -10,14 +10,13 @@ import statistics
 import time
 
 import torch
+from _helpers import MIB, rss_bytes
 from torch_geometric.nn import GCNConv, global_add_pool
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.nn.gcn import GCNEncoder
 from graphsampler.samplers import UniformBatchSampler
-
-from _helpers import MIB, rss_bytes
 
 BATCH_SIZE, LR = 128, 0.001
 # Issue 4's figures for the original MVGRL code: quoted, not measured here.

@@ -25,13 +25,6 @@ import json
 import sys
 
 import torch
-
-from graphsampler.data import IndexedDataset
-from graphsampler.bench.prepare import load_mvgrl_dataset
-from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers import UniformBatchSampler
-from graphsampler.train import train
-
 from _helpers import (
     MIB,
     RESULTS,
@@ -41,6 +34,12 @@ from _helpers import (
     run_in_child,
     write_results,
 )
+
+from graphsampler.data import IndexedDataset
+from graphsampler.data.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers import UniformBatchSampler
+from graphsampler.train import train
 
 BATCH_SIZE, LR = 128, 0.001
 

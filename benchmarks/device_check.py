@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from _helpers import provenance, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,9 +114,9 @@ def gemm_topk_floor(emb: torch.Tensor, m: int, k: int, device: str,
 
 def sampler_1m(out: Path, device: str, n: int = 1_000_000) -> dict[str, Any]:
     r"""Our graph build and one epoch at ``n`` against :func:`gemm_topk_floor`."""
-    from graphsampler.samplers import build_proximity_graph
-
     import sampler_speed as ss
+
+    from graphsampler.samplers import build_proximity_graph
 
     emb = torch.randn(n, ss.D, device=device)
     floor = gemm_topk_floor(emb, ss.M, ss.K, device)
@@ -186,9 +185,9 @@ def quick_suite(out: Path, device: str) -> dict[str, Any]:
 
 def svm_linear(out: Path, device: str, case: str = "linear-imdb-multi") -> dict[str, Any]:
     r"""The fast linear solver on ``device`` against the CPU, on the same folds."""
-    from graphsampler.eval import svm_cv
-
     import svm_speed
+
+    from graphsampler.eval import svm_cv
 
     _, rows, width, weights, copies = svm_speed.CASES[case]
     x, y = svm_speed.make_embeddings(rows, width, weights, 0, copies)

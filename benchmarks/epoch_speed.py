@@ -39,6 +39,7 @@ import time
 
 import numpy as np
 import torch
+from _helpers import RESULTS, provenance, write_results
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINConv
 from torch_geometric.utils import to_torch_csr_tensor
@@ -49,9 +50,6 @@ from graphsampler.methods.graphcl import GraphCL
 from graphsampler.nn.gin import GINEncoder
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 from graphsampler.train import train
-
-from _helpers import RESULTS, provenance, write_results
-
 
 
 def reference_drop_nodes(data: Data, rng: np.random.Generator, ratio: float = 0.1) -> Data:

@@ -35,17 +35,16 @@ import sys
 from collections import Counter
 
 import torch
-from torch.profiler import ProfilerActivity, profile
-
-from graphsampler.bench.prepare import load_mvgrl_dataset
-from graphsampler.data import IndexedDataset
-from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers import UniformBatchSampler
-from graphsampler.train import train
-
 from _helpers import RESULTS, provenance, write_results
 from _mvgrl_baselines import BATCH_SIZE, LR
 from mvgrl_flops import gemm_gflops, our_epoch_flops
+from torch.profiler import ProfilerActivity, profile
+
+from graphsampler.data import IndexedDataset
+from graphsampler.data.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers import UniformBatchSampler
+from graphsampler.train import train
 
 TARGET_RATIO = 1.5  # issue 13
 # Profiled operators and autograd nodes by part of the epoch. An operator's own time
@@ -88,9 +87,9 @@ def profile_epoch(model: MVGRL, dataset, precision: str) -> dict[str, float]:
 
 def epoch_against_floor(dataset, name: str, epochs: int, repeats: int,
                         precision: str = "bf16", **model_kwargs) -> dict:
-    """The floor, the timed epochs in ``precision`` (``fp32`` or ``bf16``) and the profile of ``dataset`` (an
-    :class:`~graphsampler.data.IndexedDataset` of MVGRL-ready graphs); ``model_kwargs``
-    go to :class:`MVGRL` (the defaults: MVGRL's width and depth)."""
+    """The floor, the timed epochs in ``precision`` (``fp32`` or ``bf16``) and the profile of
+    ``dataset`` (an :class:`~graphsampler.data.IndexedDataset` of MVGRL-ready graphs);
+    ``model_kwargs`` go to :class:`MVGRL` (the defaults: MVGRL's width and depth)."""
     torch.manual_seed(0)
     model = MVGRL(dataset[0].num_features, **model_kwargs)
     batches = list(UniformBatchSampler(len(dataset), BATCH_SIZE, seed=0))
@@ -120,7 +119,8 @@ def markdown(result: dict) -> list[str]:
              f"One process, {result['threads']} thread(s). Floor: the epoch's dense-product "
              f"FLOPs at the throughput of a batch-sized `[N, 512] x [512, 512]` product "
              f"in the epoch's precision (median of {result['repeats']}). Epoch: "
-             f"`train(precision=...)`, uniform batches of {BATCH_SIZE}, mean of {result['epochs']} timed epochs "
+             f"`train(precision=...)`, uniform batches of {BATCH_SIZE}, "
+             f"mean of {result['epochs']} timed epochs "
              f"after a warm-up.", "",
              "| dataset | precision | GFLOP | GEMM (GFLOP/s) | floor (s) | epoch (s) | "
              f"epoch / floor | within {TARGET_RATIO}x |", "|---|---|---|---|---|---|---|---|"]

@@ -28,14 +28,6 @@ import sys
 import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-from torch_geometric.data import Batch
-
-from graphsampler.data import IndexedDataset
-from graphsampler.bench.prepare import load_mvgrl_dataset
-from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers import UniformBatchSampler
-
 from _helpers import RESULTS, provenance, write_results
 from _mvgrl_baselines import (  # the padded model and loss, and the quoted original figures
     BATCH_SIZE,
@@ -43,6 +35,13 @@ from _mvgrl_baselines import (  # the padded model and loss, and the quoted orig
     PaddedMVGRL,
     padded_views,
 )
+from torch.utils.flop_counter import FlopCounterMode
+from torch_geometric.data import Batch
+
+from graphsampler.data import IndexedDataset
+from graphsampler.data.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers import UniformBatchSampler
 
 TARGET_SPEEDUP = 10.0  # issue 4
 

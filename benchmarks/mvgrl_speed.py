@@ -28,7 +28,7 @@ diffusion over a whole dataset, each against baselines run in this process.
    figures for the original code (1.6 s per MUTAG epoch, 42 s per IMDB-BINARY epoch,
    one thread, growing to 7.5 GB) are printed beside ours, quoted, not measured here.
 2. Diffusion. :func:`graphsampler.augment.diffusion.add_diffusion` as
-   :func:`~graphsampler.methods.mvgrl.load_mvgrl_dataset` calls it (alpha 0.2, top-32
+   :func:`~graphsampler.data.prepare.load_mvgrl_dataset` calls it (alpha 0.2, top-32
    per row) over every graph of a dataset, in a child process (spawn) whose cache
    folder is a fresh temporary one, so the diffusion is computed, never loaded: wall
    time, and peak RSS above the loaded dataset (``VmHWM`` reset through
@@ -71,14 +71,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch_geometric.data import Batch
-
-from graphsampler.data import IndexedDataset
-from graphsampler.bench.prepare import load_mvgrl_dataset
-from graphsampler.methods.mvgrl import MVGRL
-from graphsampler.samplers import UniformBatchSampler
-from graphsampler.train import resolve_device, train
-
 from _helpers import MIB, RESULTS, EpochMemory, peak_bytes, provenance, write_results
 from _mvgrl_baselines import (
     BATCH_SIZE,
@@ -93,6 +85,13 @@ from _mvgrl_baselines import (
 )
 from _mvgrl_diffusion import bench_diffusion
 from _mvgrl_tables import markdown
+from torch_geometric.data import Batch
+
+from graphsampler.data import IndexedDataset
+from graphsampler.data.prepare import load_mvgrl_dataset
+from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.samplers import UniformBatchSampler
+from graphsampler.train import resolve_device, train
 
 
 def check_same_outputs(ours: MVGRL, baseline: MVGRL | PaddedMVGRL, batch: Batch,

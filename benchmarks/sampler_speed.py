@@ -27,9 +27,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
-
 from _helpers import (
     MIB,
     RESULTS,
@@ -40,6 +37,8 @@ from _helpers import (
     run_in_child,
     write_results,
 )
+
+from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
 
 D, M, K, B, ALPHA = 128, 1000, 100, 256, 0.2
 
@@ -175,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, vals in rows.items():
         if vals:
             summary[name] = {key: {"mean": statistics.mean(v[key] for v in vals),
-                                   "std": statistics.stdev(v[key] for v in vals) if len(vals) > 1 else 0.0}
+                                   "std": statistics.stdev(v[key] for v in vals)
+                                   if len(vals) > 1 else 0.0}
                              for key in ("same_cluster", "mean_cos")}
     base = summary["uniform"]["same_cluster"]["mean"]
     for name in summary:
@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("uniform", "reference", "ours"):
         if name in h:
             s = h[name]
-            lines.append(f"| {name} | {s['same_cluster']['mean']:.4f} +- {s['same_cluster']['std']:.4f}"
+            lines.append(f"| {name} | {s['same_cluster']['mean']:.4f} +- "
+                         f"{s['same_cluster']['std']:.4f}"
                          f" | {s['same_cluster_vs_uniform']:.2f}x | {s['mean_cos']['mean']:.4f} |")
     write_results(args.out, stem, result, lines)
     return 0

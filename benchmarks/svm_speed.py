@@ -41,14 +41,13 @@ import warnings
 import numpy as np
 import sklearn
 import torch
+from _helpers import RESULTS, provenance, write_results
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from graphsampler.eval import C_GRID, svm_cv
-
-from _helpers import RESULTS, provenance, write_results
 
 THIRD = (1 / 3, 1 / 3, 1 / 3)
 

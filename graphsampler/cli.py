@@ -13,8 +13,9 @@ import os
 import statistics
 import sys
 import typing
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.registry import METHODS, SAMPLERS
@@ -123,6 +124,7 @@ def summary_line(records: Sequence[dict[str, Any]]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    r"""``graphsampler train``: trains and evaluates the configs, appends their records."""
     from graphsampler.bench import append_record, run
     from graphsampler.distributed import is_main_process, process_group
     from graphsampler.train import resolve_device
@@ -132,7 +134,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     records = []
     with process_group(device):  # under torchrun; else a no-op
         for config in configs:
-            record = run(config, progress=not args.quiet and is_main_process())
+            record = run(config, progress=not args.quiet and is_main_process(),
+                         device=device)
             if record is None:  # a rank other than 0: rank 0 evaluates and writes
                 continue
             try:
@@ -151,6 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
+    r"""``graphsampler datasets``: the TU datasets with checked statistics."""
     from graphsampler.data.manifest import tu_manifest
     print("TU datasets with checked statistics (train and bench take any TU dataset name):")
     print(f"{'name':<15}{'graphs':>8}{'classes':>9}{'avg nodes':>11}{'avg edges':>11}")
@@ -161,6 +165,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    r"""``graphsampler bench``: runs a suite's pending runs (or lists them)."""
     from graphsampler.bench import load_suite, run_suite
     from graphsampler.bench.queue import checkpoint_path, pending
     from graphsampler.train import resolve_device
@@ -199,6 +204,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    r"""``graphsampler report``: writes a results folder's report."""
     from graphsampler.bench import write_report
     report = write_report(args.dir)
     print(f"wrote {report} and the plots accuracy.png, hardness.png beside it")

@@ -11,8 +11,8 @@ gradients (DDP), and only rank 0 evaluates and writes results. Without ``torchru
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 import torch.distributed as dist
@@ -33,8 +33,10 @@ def process_group(device: torch.device) -> Iterator[None]:
             then refers to).
 
     Example:
-        >>> with process_group(torch.device("cpu")):  # under torchrun: gloo
-        ...     record = run(config)                    # None on ranks other than 0
+        .. code-block:: python
+
+            with process_group(torch.device("cpu")):  # under torchrun: gloo
+                record = run(config)                    # None on ranks other than 0
     """
     if not launched_by_torchrun():
         yield

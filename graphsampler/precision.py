@@ -5,8 +5,9 @@ r"""Mixed precision: matrix products in bfloat16, sums and losses in float32.
 where CPUs with AVX-512 BF16 (AMD Zen 4, Intel Cooper Lake and later) multiply several
 times faster than in float32 (``benchmarks/results/mvgrl_flops.md``) and GPUs use their
 tensor cores; an MVGRL epoch on one CPU core takes 1.45-1.8x less time
-(``benchmarks/results/mvgrl_speed.md``). The parameters, their gradients and the optimiser stay float32. Three places
-keep float32 because bfloat16 (8 significant bits) would lose what they add up:
+(``benchmarks/results/mvgrl_speed.md``). The parameters, their gradients and the optimiser
+stay float32. Three places keep float32 because bfloat16 (8 significant bits) would lose
+what they add up:
 
 * neighbour sums (:class:`~graphsampler.nn.adjacency.Adjacency`): a node of COLLAB
   has hundreds of neighbours, and CPUs have no bfloat16 sparse product;
@@ -26,15 +27,18 @@ count. The process grows until oneDNN's primitive cache (1,024 entries,
 from the first epoch (``benchmarks/results/bf16_memory.md``).
 
 Example:
-    >>> with training_autocast(torch.device("cpu"), "bf16"):
-    ...     loss, z = method.training_step(batch)    # z: bfloat16 or float32
-    >>> loss.backward()                              # float32 gradients
+    .. code-block:: python
+
+        with training_autocast(torch.device("cpu"), "bf16"):
+            loss, z = method.training_step(batch)    # z: bfloat16 or float32
+        loss.backward()                              # float32 gradients
 """
 from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor

@@ -4,50 +4,58 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch_geometric
 from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
+from torch_geometric import seed_everything
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
-from graphsampler.callbacks import Callback
-from graphsampler.nn.norm import (COLLAPSE_RATIO, batchnorm_layers, batchnorm_statistics,
-                                   load_batchnorm_statistics, recalibrate_batchnorm,
-                                   variance_ratio)
+from graphsampler.callback import Callback
 from graphsampler.distributed import is_main_process
 from graphsampler.methods.base import ContrastiveMethod
+from graphsampler.nn.norm import (
+    COLLAPSE_RATIO,
+    batchnorm_layers,
+    batchnorm_statistics,
+    load_batchnorm_statistics,
+    recalibrate_batchnorm,
+    variance_ratio,
+)
 from graphsampler.precision import accumulation_dtype, check_precision, training_autocast
 from graphsampler.samplers import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
-    r"""``"auto"`` is CUDA when a GPU is visible, else the CPU; other names pass through."""
+    r"""``"auto"`` is CUDA when a GPU is visible, else the CPU; other names are checked
+    and parsed by :func:`torch_geometric.device`; a :class:`torch.device` passes through.
+
+    PyG's own ``"auto"`` would also pick Apple's MPS or Intel's XPU, where the float64
+    evaluation and the CUDA-only paths here do not run, so ``"auto"`` stays CUDA or CPU.
+    A run resolves its device once (the runner, or :func:`train` called alone) and
+    passes the :class:`torch.device` down.
+    """
     if isinstance(name, torch.device):
         return name
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        device = torch.device(name)
+        device = torch_geometric.device(name)
     except RuntimeError as err:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but no CUDA GPU is visible; use cpu or auto")
     return device
-
-
-def seed_everything(seed: int) -> None:
-    r"""Seeds Python's, NumPy's and torch's global generators (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @dataclass
@@ -57,7 +65,7 @@ class TrainResult:
     Attributes:
         history: One record per epoch: ``epoch``, ``loss`` (mean over batches),
             ``seconds``, the sampler's ``sampler_stats`` and the keys the callbacks add
-            (e.g. :class:`~graphsampler.callbacks.BatchHardness`'s ``neg_cos_mean``).
+            (e.g. :class:`~graphsampler.eval.diagnostics.BatchHardness`'s ``neg_cos_mean``).
         seconds: Training wall time, summed over the epochs run (a resumed run counts
             the epochs before its interruption too).
 
@@ -132,18 +140,21 @@ def train(
             bfloat16 autocast (float32 parameters, optimiser, sums and losses; see
             :mod:`graphsampler.precision`). (default: :obj:`"fp32"`)
         callbacks (Sequence[Callback]): Diagnostics run at each epoch's start and end
-            and after each step (:mod:`graphsampler.callbacks`); none by default, so
+            and after each step (:mod:`graphsampler.callback`; the diagnostics are in
+            :mod:`graphsampler.eval.diagnostics`); none by default, so
             that training computes nothing it does not need. (default: :obj:`()`)
 
     Returns:
         TrainResult: per-epoch history and training time.
 
     Example:
-        >>> ds = IndexedDataset(load_tu("MUTAG"))
-        >>> method = GraphCL(ds.num_features)
-        >>> sampler = ProximityBatchSampler(len(ds), 128, num_candidates=1000,
-        ...                                 num_neighbors=100, seed=0)
-        >>> result = train(method, ds, sampler, epochs=20, seed=0)
+        .. code-block:: python
+
+            ds = IndexedDataset(load_tu("MUTAG"))
+            method = GraphCL(ds.num_features)
+            sampler = ProximityBatchSampler(len(ds), 128, num_candidates=1000,
+                                            num_neighbors=100, seed=0)
+            result = train(method, ds, sampler, epochs=20, seed=0)
     """
     if len(dataset) != sampler.num_items:
         raise ValueError(f"the sampler is for {sampler.num_items} instances but the dataset "
@@ -347,8 +358,10 @@ def embed_dataset(method: ContrastiveMethod, dataset: Dataset, *,
         :obj:`[N]`.
 
     Example:
-        >>> x, y = embed_dataset(method, dataset, device="cpu")
-        >>> scores = svm_cv(x, y, "rbf")
+        .. code-block:: python
+
+            x, y = embed_dataset(method, dataset, device="cpu")
+            scores = svm_cv(x, y, "rbf")
     """
     if norm not in ("default", *NORMALISATIONS):
         raise ValueError(f"norm must be default, {', '.join(NORMALISATIONS)}; got {norm!r}")

@@ -15,7 +15,8 @@ torch.set_num_threads(1)  # faster here than two threads contending for BLAS
 def test_check_precision():
     for precision in PRECISIONS:
         assert check_precision(precision) == precision
-    with pytest.raises(ValueError, match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
         check_precision("fp16")
 
 

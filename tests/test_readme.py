@@ -2,10 +2,8 @@ r"""The README runs as written: every ```python block, in order, each in a fresh
 namespace, from a scratch working folder (so ``load_tu`` keeps its data in
 ``./datasets`` there) with the TU mirror of ``tests/conftest.py``. No block is edited
 before it runs: they are kept cheap enough on MUTAG to run as they are."""
-import os
 import re
 import subprocess
-import sys
 
 import pytest
 import torch

@@ -3,21 +3,27 @@ import math
 import numpy as np
 import pytest
 import torch
+from synthetic import tiny_graphs
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
-from synthetic import tiny_graphs
-from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
-from graphsampler.data import IndexedDataset
 from graphsampler.augment.diffusion import ppr_diffusion
+from graphsampler.callback import Callback
+from graphsampler.data import IndexedDataset
+from graphsampler.eval.diagnostics import BatchHardness
+from graphsampler.eval.hardness import batch_hardness
 from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
+from graphsampler.nn.norm import COLLAPSE_RATIO
 from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
-from graphsampler.eval.hardness import batch_hardness
-from graphsampler.nn.norm import COLLAPSE_RATIO
-from graphsampler.train import (DEFAULT_NORM, embed_dataset, embed_normalisations,
-                                resolve_device, train)
+from graphsampler.train import (
+    DEFAULT_NORM,
+    embed_dataset,
+    embed_normalisations,
+    resolve_device,
+    train,
+)
 
 torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
 
@@ -76,8 +82,8 @@ def test_callbacks_see_every_step_and_add_to_the_history():
 
 
 def test_no_callbacks_no_diagnostics(monkeypatch):
-    import graphsampler.callbacks as callbacks
-    monkeypatch.setattr(callbacks, "batch_hardness", None)  # would raise if called
+    import graphsampler.eval.diagnostics as diagnostics
+    monkeypatch.setattr(diagnostics, "batch_hardness", None)  # would raise if called
     ds, model, sampler = setup()
     result = train(model, ds, sampler, epochs=2, device="cpu", progress=False)
     assert set(result.history[1]) == {"epoch", "loss", "seconds", "sampler_stats"}
@@ -95,7 +101,8 @@ def test_resume_from_checkpoint_continues_exactly(tmp_path):
                     checkpoint=ckpt)
     for a, b in zip(model.state_dict().values(), model3.state_dict().values()):
         assert torch.equal(a, b)
-    strip = lambda hs: [{k: v for k, v in h.items() if k != "seconds"} for h in hs]
+    def strip(hs):
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in hs]
     assert strip(resumed.history) == strip(full.history)
 
 
@@ -169,30 +176,6 @@ def test_embeddings_do_not_depend_on_a_collapsed_batchnorm():
                if "running" not in k and "num_batches" not in k)
 
 
-class SeenIndices(Callback):
-    def __init__(self):
-        self.seen = []
-
-    def on_step(self, batch, loss, z, sampler):
-        self.seen += batch.sample_idx.tolist()
-
-
-def test_training_counts_spread():
-    ds, model, sampler = setup()
-    counts, seen = TrainingCounts(len(ds)), SeenIndices()
-    result = train(model, ds, sampler, epochs=3, device="cpu", progress=False,
-                   callbacks=[counts, seen])
-    first = result.history[0]  # a uniform warm-up epoch trains every graph once
-    assert (first["count_min"], first["count_median"], first["count_p90"]) == (1, 1, 1)
-    expected = torch.bincount(torch.tensor(seen.seen), minlength=len(ds)).double()
-    last = result.history[-1]
-    assert counts.counts.tolist() == expected.long().tolist()
-    assert expected.max() > 3 and expected.min() < 3  # hard batches repeat some graphs
-    for key, q in (("count_min", 0.0), ("count_p10", 0.1), ("count_median", 0.5),
-                   ("count_p90", 0.9)):
-        assert last[key] == pytest.approx(float(np.quantile(expected.numpy(), q)))
-
-
 def test_errors():
     ds, model, _ = setup()
     with pytest.raises(ValueError, match="the sampler is for 39 instances but the dataset has 40"):
@@ -201,7 +184,8 @@ def test_errors():
         train(model, ds, UniformBatchSampler(40, 8), epochs=-1, progress=False)
     with pytest.raises(ValueError, match="lr must be > 0"):
         train(model, ds, UniformBatchSampler(40, 8), lr=0.0, progress=False)
-    with pytest.raises(ValueError, match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"):
         train(model, ds, UniformBatchSampler(40, 8), precision="fp16", progress=False)
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         resolve_device("gpu0")

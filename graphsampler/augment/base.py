@@ -21,10 +21,12 @@ class Augmentation:
     arguments, and gets a ``Name(arg=value, ...)`` :func:`repr` from its attributes.
 
     Example:
-        >>> from graphsampler.augment import DropNodes
-        >>> first_two = torch.tensor([True, True, False, False])  # batch of 4 graphs
-        >>> view = DropNodes(0.1)(batch, torch.Generator().manual_seed(0), first_two)
-        >>> # graphs 0 and 1 lost 10% of their nodes, graphs 2 and 3 are unchanged
+        .. code-block:: python
+
+            from graphsampler.augment import DropNodes
+            first_two = torch.tensor([True, True, False, False])  # batch of 4 graphs
+            view = DropNodes(0.1)(batch, torch.Generator().manual_seed(0), first_two)
+            # graphs 0 and 1 lost 10% of their nodes, graphs 2 and 3 are unchanged
     """
 
     def __call__(

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -86,7 +85,7 @@ def add_diffusion(
     sparsify: str = "topk",
     k: int = DEFAULT_K,
     eps: float = DEFAULT_EPS,
-    cache_dir: Optional[str] = None,
+    cache_dir: str | None = None,
     progress: bool = True,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> InMemoryDataset:
@@ -126,11 +125,13 @@ def add_diffusion(
         torch_geometric.data.InMemoryDataset: :obj:`dataset`.
 
     Example:
-        >>> from torch_geometric.datasets import TUDataset
-        >>> from torch_geometric.loader import DataLoader
-        >>> dataset = add_diffusion(TUDataset(root, "MUTAG"), k=32)
-        >>> batch = next(iter(DataLoader(dataset, batch_size=64)))
-        >>> batch.diff_edge_index, batch.diff_edge_weight  # the diffusion view
+        .. code-block:: python
+
+            from torch_geometric.datasets import TUDataset
+            from torch_geometric.loader import DataLoader
+            dataset = add_diffusion(TUDataset(root, "MUTAG"), k=32)
+            batch = next(iter(DataLoader(dataset, batch_size=64)))
+            batch.diff_edge_index, batch.diff_edge_weight  # the diffusion view
     """
     _check_params(alpha, sparsify, k, eps, memory_budget)
     if not isinstance(dataset, InMemoryDataset):
@@ -182,7 +183,7 @@ def _fingerprint(num_nodes: Tensor, edge_ptr: Tensor, edge_index: Tensor) -> str
     return digest.hexdigest()
 
 
-def _load_cache(path: Optional[str], key: str) -> Optional[tuple[Tensor, Tensor, Tensor]]:
+def _load_cache(path: str | None, key: str) -> tuple[Tensor, Tensor, Tensor] | None:
     if path is None or not osp.exists(path):
         return None
     cached = torch.load(path, weights_only=True)

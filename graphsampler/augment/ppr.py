@@ -50,7 +50,7 @@ at a time (109 MiB for REDDIT-BINARY's largest graph, 3,782 nodes).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from scipy.linalg import lapack

@@ -20,7 +20,9 @@ class Identity(Augmentation):
     the input's tensors (the generator and mask are checked, then unused).
 
     Example:
-        >>> view = Identity()(batch)  # view is not batch; view.x is batch.x
+        .. code-block:: python
+
+            view = Identity()(batch)  # view is not batch; view.x is batch.x
     """
 
     def augment(self, batch: Batch, layout: BatchLayout,
@@ -42,9 +44,11 @@ class RandomChoice(Augmentation):
             ``(batch, generator, graph_mask)``).
 
     Example:
-        >>> aug = RandomChoice([DropNodes(0.1), Subgraph(0.2)])  # GraphCL's random2
-        >>> view = aug(batch, generator=torch.Generator().manual_seed(0))
-        >>> # each graph lost 10% of its nodes or kept a 20% subgraph
+        .. code-block:: python
+
+            aug = RandomChoice([DropNodes(0.1), Subgraph(0.2)])  # GraphCL's random2
+            view = aug(batch, generator=torch.Generator().manual_seed(0))
+            # each graph lost 10% of its nodes or kept a 20% subgraph
     """
 
     def __init__(self, augmentations: Sequence[Augmentation]) -> None:

@@ -6,7 +6,6 @@ report and its plots. One concept per module:
 :mod:`.config`            :class:`RunConfig`: one run's settings, checked by building them
 :mod:`.registry`          :data:`METHODS` (model, losses, lr, eval kernel, data) and
                           :data:`SAMPLERS`
-:mod:`.prepare`           each method's dataset preparation (node features, diffusion)
 :mod:`.runner`            :func:`run`: train + evaluate one config into a record
 :mod:`.provenance`        commit, device name, versions
 :mod:`.suite`             suite TOML files (shipped in ``suites/``) into run configs
@@ -23,11 +22,12 @@ report and its plots. One concept per module:
 ========================  ==============================================================
 
 Example:
-    >>> from graphsampler.bench import RunConfig, run
-    >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
+    .. code-block:: python
+
+        from graphsampler.bench import RunConfig, run
+        record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
 """
 from graphsampler.bench.config import RunConfig
-from graphsampler.bench.prepare import load_graphcl_dataset, load_mvgrl_dataset
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.queue import BenchResult, checkpoint_path, pending, run_suite
 from graphsampler.bench.registry import METHODS, SAMPLERS, MethodSpec
@@ -36,6 +36,7 @@ from graphsampler.bench.results import RESULTS_FILE, append_record, read_results
 from graphsampler.bench.runner import run
 from graphsampler.bench.stats import Cell, Stat, paper_results, summarize
 from graphsampler.bench.suite import Suite, load_suite, suite_names
+from graphsampler.data.prepare import load_graphcl_dataset, load_mvgrl_dataset
 
 __all__ = [
     "BenchResult", "Cell", "METHODS", "MethodSpec", "RESULTS_FILE", "RunConfig", "SAMPLERS",

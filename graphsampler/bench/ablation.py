@@ -16,9 +16,10 @@ it records them, else :math:`\lceil N/B \rceil B` (the epoch's batches; walks th
 wave grew and dropped also count their top-ups, so the share can then exceed 1).
 
 Example:
-    >>> rows = pair_with_uniform(read_results("runs/ablation/results.jsonl"))
-    >>> rows[0].variant, rows[0].difference.mean
-    ('proximity', 0.27)
+    .. code-block:: python
+
+        rows = pair_with_uniform(read_results("runs/ablation/results.jsonl"))
+        rows[0].variant, rows[0].difference.mean  # ('proximity', 0.27)
 """
 from __future__ import annotations
 

@@ -179,7 +179,7 @@ class RunConfig:
         return f"{self.method}/{self.loss} {self.dataset} {self.sampler} seed {self.seed}"
 
     @classmethod
-    def from_record(cls, config: dict[str, Any]) -> "RunConfig":
+    def from_record(cls, config: dict[str, Any]) -> RunConfig:
         r"""The config of a record's ``config`` (keys this version lacks are dropped,
         new ones take their defaults)."""
         names = {f.name for f in dataclasses.fields(cls)}
@@ -215,4 +215,5 @@ def _check_types(config: RunConfig) -> None:
             raise ValueError(f"{f.name} must be {name}, got {value!r}")
 
 
-__all__ = ["IDENTITY", "PLACE", "SAMPLING", "RunConfig", "method_option", "sampler_option", "setting"]
+__all__ = ["IDENTITY", "PLACE", "SAMPLING", "RunConfig", "method_option", "sampler_option",
+           "setting"]

@@ -28,6 +28,7 @@ def short(commit: str) -> str:
 
 
 def commits(names: tuple[str, ...]) -> str:
+    r"""Short commit hashes, comma-separated."""
     return ", ".join(short(c) for c in names)
 
 

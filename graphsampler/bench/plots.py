@@ -2,7 +2,9 @@ r"""The report's plots: accuracy by sampler (bars from 0%), batch hardness per e
 and the paired difference against :math:`M/N` and against :math:`B/N`.
 
 Example:
-    >>> plot_accuracy(summarize(records)).savefig("accuracy.png")
+    .. code-block:: python
+
+        plot_accuracy(summarize(records)).savefig("accuracy.png")
 """
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> None:
     a full-colour PNG.
 
     Example:
-        >>> save_png(plot_hardness(summarize(records)), "hardness.png")
+        .. code-block:: python
+
+            save_png(plot_hardness(summarize(records)), "hardness.png")
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

@@ -20,8 +20,9 @@ def git_commit() -> str:
     checkout moves on.
 
     Example:
-        >>> git_commit()[:7]
-        '6ed3b17'
+        .. code-block:: python
+
+            git_commit()[:7]  # '6ed3b17'
     """
     here = Path(__file__).resolve().parent
     try:
@@ -38,8 +39,9 @@ def device_name(device: torch.device | str = "cpu") -> str:
     r"""A human-readable name of a device: the GPU's name, or the CPU model and threads.
 
     Example:
-        >>> device_name("cpu")
-        'cpu (AMD EPYC 7B13, 1 threads)'
+        .. code-block:: python
+
+            device_name("cpu")  # 'cpu (AMD EPYC 7B13, 1 threads)'
     """
     device = torch.device(device)
     if device.type == "cuda":

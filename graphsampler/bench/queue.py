@@ -3,9 +3,10 @@ the other under a lock on the results folder, each record appended as soon as it
 then the suite's scripts and the report.
 
 Example:
-    >>> result = run_suite(load_suite("quick"), "runs/quick")
-    >>> result.ok
-    True
+    .. code-block:: python
+
+        result = run_suite(load_suite("quick"), "runs/quick")
+        result.ok  # True
 """
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tqdm.auto import tqdm
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from torch.utils.data import Dataset
 
-from graphsampler.bench.prepare import load_graphcl_dataset, load_mvgrl_dataset
+from graphsampler.data.prepare import load_graphcl_dataset, load_mvgrl_dataset
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.methods.graphcl import LOSSES as GRAPHCL_LOSSES
 from graphsampler.methods.graphcl import GraphCL
@@ -45,7 +46,7 @@ class MethodSpec:
         lr: The Adam learning rate of the method's reference code.
         eval_kernel: The SVM of its evaluation protocol, ``"rbf"`` or ``"linear"``.
         prepare: ``prepare(name, root) -> dataset``: the dataset with the node features
-            (and views) the method trains on (:mod:`graphsampler.bench.prepare`).
+            (and views) the method trains on (:mod:`graphsampler.data.prepare`).
     """
     model: type[ContrastiveMethod]
     losses: tuple[str, ...]

@@ -4,8 +4,9 @@ those of :mod:`graphsampler.bench.stats`; runs that differ from the paper's sett
 form their own cells, labelled with the differing settings, and get no verdict.
 
 Example:
-    >>> write_report("runs/quick")
-    PosixPath('runs/quick/report.md')
+    .. code-block:: python
+
+        write_report("runs/quick")  # PosixPath('runs/quick/report.md')
 """
 from __future__ import annotations
 
@@ -228,8 +229,9 @@ def write_report(out_dir: str | os.PathLike[str]) -> Path:
         Path: The report file.
 
     Example:
-        >>> write_report("runs/quick")
-        PosixPath('runs/quick/report.md')
+        .. code-block:: python
+
+            write_report("runs/quick")  # PosixPath('runs/quick/report.md')
     """
     out_dir = Path(out_dir)
     results = out_dir / RESULTS_FILE

@@ -22,7 +22,9 @@ def append_record(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
     record stays a line of its own.
 
     Example:
-        >>> append_record("runs/quick/results.jsonl", record)
+        .. code-block:: python
+
+            append_record("runs/quick/results.jsonl", record)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +52,9 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         list[dict]: The records, in file order.
 
     Example:
-        >>> records = read_results("runs/quick/results.jsonl")
+        .. code-block:: python
+
+            records = read_results("runs/quick/results.jsonl")
     """
     records = []
     opener = gzip.open if str(path).endswith(".gz") else open

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import torch
+from torch_geometric import seed_everything
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.provenance import device_name, git_commit, versions
 from graphsampler.bench.record import Record
 from graphsampler.bench.registry import METHODS
-from graphsampler.callbacks import BatchHardness, Callback, TrainingCounts
+from graphsampler.callback import Callback
 from graphsampler.data import IndexedDataset
 from graphsampler.distributed import is_main_process, main_process_first
+from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.eval.svm import svm_cv
-from graphsampler.train import embed_normalisations, resolve_device, seed_everything, train
+from graphsampler.train import embed_normalisations, resolve_device, train
 
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
-        progress: bool = True,
-        callbacks: Sequence[Callback] | None = None) -> dict[str, Any] | None:
+        progress: bool = True, callbacks: Sequence[Callback] | None = None,
+        device: torch.device | None = None) -> dict[str, Any] | None:
     r"""Trains and evaluates one configuration; returns its JSON-serialisable record.
 
     The dataset is prepared as the method's registry entry says
@@ -39,8 +43,11 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
             resumes from its last finished epoch.
         progress (bool): Show progress bars. (default: :obj:`True`)
         callbacks (Sequence[Callback], optional): The training loop's diagnostics
-            (default: :class:`~graphsampler.callbacks.BatchHardness` and
-            :class:`~graphsampler.callbacks.TrainingCounts`).
+            (default: :class:`~graphsampler.eval.diagnostics.BatchHardness` and
+            :class:`~graphsampler.eval.diagnostics.TrainingCounts`).
+        device (torch.device, optional): The device, when the caller has resolved
+            ``config.device`` already (the CLI does, for the process group); it is
+            resolved here otherwise, once, and passed down to training and embedding.
 
     Returns:
         dict: :meth:`Record.to_dict <graphsampler.bench.record.Record.to_dict>`:
@@ -55,13 +62,14 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         :mod:`graphsampler.bench.record`.
 
     Example:
-        >>> record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
-        >>> record["accuracy_mean"]
-        86.2
+        .. code-block:: python
+
+            record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
+            record["accuracy_mean"]  # 86.2
     """
-    device = resolve_device(config.device)
+    device = resolve_device(config.device) if device is None else device
     git_commit()  # the code this process imported, before the checkout can change
-    seed_everything(config.seed)
+    seed_everything(config.seed)  # the model's initialisation; train() seeds its loop again
     spec = METHODS[config.method]
     with main_process_first():  # one rank extracts and processes the dataset files
         dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root))

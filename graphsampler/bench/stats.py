@@ -3,7 +3,7 @@ settings where they differ from the paper's).
 
 * accuracy: each run's ``accuracy_mean`` (its mean over the 10 SVM folds), then mean
   and sample standard deviation (:math:`n - 1`) over the seeds;
-* the paper's mean and std (``graphsampler/paper_results.csv``, the BatchSampler
+* the paper's mean and std (``graphsampler/bench/paper_results.csv``, the BatchSampler
   paper's graph table); the verdict is *yes* when our mean :math:`\geq` paper mean
   :math:`-` paper std, i.e. within one of the paper's standard deviations or above;
 * against uniform: the per-seed paired difference ``sampler - uniform`` over the seeds
@@ -12,9 +12,10 @@ settings where they differ from the paper's).
   ``false_negative_rate`` and the sampler's ``coverage``, averaged over seeds.
 
 Example:
-    >>> cells = summarize(read_results("runs/quick/results.jsonl"))
-    >>> cells[0].stat.mean
-    86.2
+    .. code-block:: python
+
+        cells = summarize(read_results("runs/quick/results.jsonl"))
+        cells[0].stat.mean  # 86.2
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ HARDNESS_KEYS = ("neg_cos_mean", "neg_cos_max", "false_negative_rate", "coverage
 
 def paper_results() -> dict[tuple[str, str, str, str], tuple[float, float]]:
     r"""The paper's graph table: ``{(method, loss, sampler, dataset): (mean, std)}``
-    (a fresh copy of ``graphsampler/paper_results.csv``).
+    (a fresh copy of ``graphsampler/bench/paper_results.csv``).
 
     Example:
         >>> paper_results()[("graphcl", "infonce", "proximity", "MUTAG")]
@@ -47,7 +48,7 @@ def paper_results() -> dict[tuple[str, str, str, str], tuple[float, float]]:
 
 @lru_cache(maxsize=1)
 def _paper_table() -> dict[tuple[str, str, str, str], tuple[float, float]]:
-    text = resources.files("graphsampler").joinpath("paper_results.csv").read_text("utf-8")
+    text = resources.files("graphsampler.bench").joinpath("paper_results.csv").read_text("utf-8")
     rows = csv.DictReader(io.StringIO("".join(
         line for line in text.splitlines(keepends=True) if not line.startswith("#"))))
     return {(r["method"], r["loss"], r["sampler"], r["dataset"]): (float(r["mean"]),

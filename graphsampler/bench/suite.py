@@ -37,10 +37,11 @@ import dataclasses
 import itertools
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from graphsampler.bench.config import IDENTITY, PLACE, RunConfig
 from graphsampler.bench.registry import METHODS

@@ -48,15 +48,17 @@ class IndexedDGLDataset(Dataset[tuple[Any, ...]]):
             of :obj:`(DGLGraph, label)` pairs.
 
     Example:
-        >>> from dgl.dataloading import GraphDataLoader
-        >>> from torch_geometric.utils import to_dgl
-        >>> ds = IndexedDGLDataset([(to_dgl(d), d.y) for d in load_tu("MUTAG")])
-        >>> sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=100,
-        ...                                 num_neighbors=20, seed=0)
-        >>> loader = GraphDataLoader(ds, batch_sampler=sampler)
-        >>> for graph, y, idx in loader:
-        ...     z = model(graph, graph.ndata["x"])          # [B, d]
-        ...     sampler.update(idx, z.detach())
+        .. code-block:: python
+
+            from dgl.dataloading import GraphDataLoader
+            from torch_geometric.utils import to_dgl
+            ds = IndexedDGLDataset([(to_dgl(d), d.y) for d in load_tu("MUTAG")])
+            sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=100,
+                                            num_neighbors=20, seed=0)
+            loader = GraphDataLoader(ds, batch_sampler=sampler)
+            for graph, y, idx in loader:
+                z = model(graph, graph.ndata["x"])          # [B, d]
+                sampler.update(idx, z.detach())
     """
 
     def __init__(self, dataset: Sequence[Any]) -> None:

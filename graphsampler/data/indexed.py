@@ -43,16 +43,16 @@ class IndexedDataset(Dataset[Item]):
             (checked on the first item when wrapping, and on each item served).
 
     Example:
-        >>> from torch_geometric.datasets import TUDataset
-        >>> from torch_geometric.loader import DataLoader
-        >>> ds = IndexedDataset(TUDataset(root, "MUTAG"))
-        >>> loader = DataLoader(ds, batch_sampler=[[5, 0, 7], [1, 2]])
-        >>> next(iter(loader)).sample_idx
-        tensor([5, 0, 7])
-        >>> pairs = IndexedDataset([(d, d.clone()) for d in TUDataset(root, "MUTAG")])
-        >>> data, data_aug = next(iter(DataLoader(pairs, batch_sampler=[[4, 2]])))
-        >>> data.sample_idx, data_aug.sample_idx
-        (tensor([4, 2]), tensor([4, 2]))
+        .. code-block:: python
+
+            from torch_geometric.datasets import TUDataset
+            from torch_geometric.loader import DataLoader
+            ds = IndexedDataset(TUDataset(root, "MUTAG"))
+            loader = DataLoader(ds, batch_sampler=[[5, 0, 7], [1, 2]])
+            next(iter(loader)).sample_idx  # tensor([5, 0, 7])
+            pairs = IndexedDataset([(d, d.clone()) for d in TUDataset(root, "MUTAG")])
+            data, data_aug = next(iter(DataLoader(pairs, batch_sampler=[[4, 2]])))
+            data.sample_idx, data_aug.sample_idx  # (tensor([4, 2]), tensor([4, 2]))
     """
 
     def __init__(self, dataset: Sequence[Item]) -> None:

@@ -7,9 +7,11 @@ against its checksum and extracts it safely and atomically where PyG's
 :class:`~torch_geometric.datasets.TUDataset` expects the raw files.
 
 Example:
-    >>> mirror = resolve_mirror("../shared/datasets/tu")
-    >>> sha = mirror_checksum(mirror, "MUTAG.zip")   # None without a SHA256SUMS entry
-    >>> extract_tu_zip(mirror / "MUTAG.zip", "datasets/MUTAG/raw", "MUTAG", sha256=sha)
+    .. code-block:: python
+
+        mirror = resolve_mirror("../shared/datasets/tu")
+        sha = mirror_checksum(mirror, "MUTAG.zip")   # None without a SHA256SUMS entry
+        extract_tu_zip(mirror / "MUTAG.zip", "datasets/MUTAG/raw", "MUTAG", sha256=sha)
 """
 from __future__ import annotations
 
@@ -91,7 +93,9 @@ def extract_tu_zip(
             :obj:`NAME_graph_indicator.txt` and :obj:`NAME_graph_labels.txt`.
 
     Example:
-        >>> extract_tu_zip("mirror/MUTAG.zip", "datasets/MUTAG/raw", "MUTAG")
+        .. code-block:: python
+
+            extract_tu_zip("mirror/MUTAG.zip", "datasets/MUTAG/raw", "MUTAG")
     """
     zip_path, raw_dir = Path(zip_path), Path(raw_dir)
     if sha256 is not None:

@@ -14,9 +14,10 @@ zip, an unreadable cache, an unknown name) is a one-line :class:`ValueError` tha
 the fix.
 
 Example:
-    >>> ds = load_tu("IMDB-BINARY", mirror="../shared/datasets/tu")
-    >>> ds.num_features  # constant feature: IMDB has no node labels
-    1
+    .. code-block:: python
+
+        ds = load_tu("IMDB-BINARY", mirror="../shared/datasets/tu")
+        ds.num_features  # 1: a constant feature, IMDB has no node labels
 """
 from __future__ import annotations
 
@@ -106,9 +107,10 @@ def load_tu(
         TUDownloadError: If the download fails (no mirror set).
 
     Example:
-        >>> ds = load_tu("MUTAG", "datasets", mirror="../shared/datasets/tu")
-        >>> len(ds), ds.num_classes, ds.num_features
-        (188, 2, 7)
+        .. code-block:: python
+
+            ds = load_tu("MUTAG", "datasets", mirror="../shared/datasets/tu")
+            len(ds), ds.num_classes, ds.num_features  # (188, 2, 7)
     """
     if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "

@@ -2,6 +2,7 @@ r"""The interface every contrastive method offers to the training loop."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch

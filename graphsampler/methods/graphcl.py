@@ -53,9 +53,11 @@ class GraphCL(ContrastiveMethod):
             ``"both"`` or ``"encoder"``. (default: :obj:`"projection"`)
 
     Example:
-        >>> model = GraphCL(in_channels=7)
-        >>> loss, z = model.training_step(batch)   # batch: a collated PyG Batch
-        >>> loss.backward()
+        .. code-block:: python
+
+            model = GraphCL(in_channels=7)
+            loss, z = model.training_step(batch)   # batch: a collated PyG Batch
+            loss.backward()
     """
 
     def __init__(self, in_channels: int, loss: str = "infonce", *, hidden_channels: int = 32,

@@ -7,7 +7,8 @@ from torch_geometric.data import Batch
 
 from graphsampler.losses.jsd import local_global_jsd
 from graphsampler.methods.base import ContrastiveMethod
-from graphsampler.nn.gcn import GCNEncoder, MLPShortcutHead
+from graphsampler.nn.gcn import GCNEncoder
+from graphsampler.nn.heads import MLPShortcutHead
 
 
 class MVGRL(ContrastiveMethod):
@@ -22,7 +23,7 @@ class MVGRL(ContrastiveMethod):
     encoders train.
 
     Batches need ``diff_edge_index`` and ``diff_edge_weight``
-    (:func:`graphsampler.bench.prepare.load_mvgrl_dataset`).
+    (:func:`graphsampler.data.prepare.load_mvgrl_dataset`).
 
     Args:
         in_channels (int): Node feature width.
@@ -30,9 +31,11 @@ class MVGRL(ContrastiveMethod):
         num_layers (int): GCN layers per view. (default: :obj:`4`)
 
     Example:
-        >>> ds = load_mvgrl_dataset("MUTAG")
-        >>> model = MVGRL(ds.num_features)
-        >>> loss, z = model.training_step(batch)   # z: [B, 512]
+        .. code-block:: python
+
+            ds = load_mvgrl_dataset("MUTAG")
+            model = MVGRL(ds.num_features)
+            loss, z = model.training_step(batch)   # z: [B, 512]
     """
 
     def __init__(self, in_channels: int, hidden_channels: int = 512,
@@ -46,7 +49,7 @@ class MVGRL(ContrastiveMethod):
     def _views(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         if getattr(batch, "diff_edge_index", None) is None:
             raise ValueError("MVGRL needs the diffusion view: load the dataset with "
-                             "graphsampler.bench.load_mvgrl_dataset (or add_diffusion)")
+                             "graphsampler.data.load_mvgrl_dataset (or add_diffusion)")
         l1, g1 = self.adjacency(batch.x, batch.edge_index, batch.batch,
                                 num_graphs=batch.num_graphs)
         l2, g2 = self.diffusion(batch.x, batch.diff_edge_index, batch.batch,

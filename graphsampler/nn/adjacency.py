@@ -2,7 +2,6 @@ r"""Neighbour sums as a sparse matrix product, built once per batch, used by eve
 from __future__ import annotations
 
 import warnings
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -48,7 +47,7 @@ class Adjacency:
     """
 
     def __init__(self, edge_index: Tensor, num_nodes: int,
-                 edge_weight: Optional[Tensor] = None) -> None:
+                 edge_weight: Tensor | None = None) -> None:
         check_edge_index(edge_index)
         if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
             raise ValueError(f"num_nodes must be a non-negative int, got {num_nodes!r}")

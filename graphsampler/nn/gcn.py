@@ -1,22 +1,21 @@
 r"""MVGRL's graph-level model parts (Hassani & Khasahmadi, 2020): the GCN encoder of
-each view and the MLP head with a linear shortcut."""
-from typing import Optional
+each view (its MLP head is :class:`~graphsampler.nn.heads.MLPShortcutHead`)."""
 
 import torch
 from torch import Tensor
-from torch.nn import Linear, ModuleList, Parameter, PReLU, Sequential
+from torch.nn import Linear, ModuleList, Parameter, PReLU
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.inits import glorot, zeros
 
-from graphsampler.nn.adjacency import Adjacency
-from graphsampler.nn.readout import sum_readout
-from graphsampler.precision import accumulation_dtype
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
     check_edge_index,
     check_positive_ints,
 )
+from graphsampler.nn.adjacency import Adjacency
+from graphsampler.nn.readout import sum_readout
+from graphsampler.precision import accumulation_dtype
 
 
 class GCNEncoder(torch.nn.Module):
@@ -52,14 +51,16 @@ class GCNEncoder(torch.nn.Module):
             diffusion view. (default: :obj:`True`)
 
     Example:
-        >>> adjacency = GCNEncoder(dataset.num_features)
-        >>> diffusion = GCNEncoder(dataset.num_features, normalize=False)
-        >>> local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
-        ...                               num_graphs=batch.num_graphs)
-        >>> local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
-        ...                               batch.num_graphs,
-        ...                               edge_weight=batch.diff_edge_weight)
-        >>> # local_*: [N, 512], global_*: [B, 2048]
+        .. code-block:: python
+
+            adjacency = GCNEncoder(dataset.num_features)
+            diffusion = GCNEncoder(dataset.num_features, normalize=False)
+            local_1, global_1 = adjacency(batch.x, batch.edge_index, batch.batch,
+                                          num_graphs=batch.num_graphs)
+            local_2, global_2 = diffusion(batch.x, batch.diff_edge_index, batch.batch,
+                                          batch.num_graphs,
+                                          edge_weight=batch.diff_edge_weight)
+            # local_*: [N, 512], global_*: [B, 2048]
 
         The arguments come in :class:`~graphsampler.nn.GINEncoder`'s order,
         ``(x, edge_index, batch, num_graphs)``; the diffusion view's weights are
@@ -91,8 +92,8 @@ class GCNEncoder(torch.nn.Module):
             act.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                num_graphs: Optional[int] = None, *,
-                edge_weight: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+                num_graphs: int | None = None, *,
+                edge_weight: Tensor | None = None) -> tuple[Tensor, Tensor]:
         r"""Args:
             x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
                 the parameters' dtype.
@@ -124,7 +125,7 @@ class GCNEncoder(torch.nn.Module):
         return h, torch.cat(pooled, dim=1)
 
     def _check_inputs(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                      num_graphs: Optional[int], edge_weight: Optional[Tensor]) -> None:
+                      num_graphs: int | None, edge_weight: Tensor | None) -> None:
         _check_argument_types(x, edge_index, batch, num_graphs, edge_weight)
         dtype = self.convs[0].lin.weight.dtype
         if not x.is_floating_point() or x.dim() != 2 or x.size(1) != self.in_channels:
@@ -207,52 +208,3 @@ class GCNLayer(torch.nn.Module):
             h = self.lin(adjacency(x))
             return h.to(accumulation_dtype(h.dtype)).add_(self.bias)
         return adjacency(self.lin(x)).add_(self.bias)
-
-
-class MLPShortcutHead(torch.nn.Module):
-    r"""MVGRL's MLP head (``MLP`` in its ``graph/train.py``): three
-    ``Linear -> PReLU`` layers plus a linear shortcut,
-    :math:`f(x) = \text{MLP}(x) + W_s x + b_s`.
-
-    MVGRL uses two heads shared by both views: a local one on node representations
-    (``MLPShortcutHead(h, h)``) and a global one on graph representations
-    (``MLPShortcutHead(L * h, h)``); the downstream graph embedding is the sum of the
-    global head's outputs of both views. PyTorch's default initialisation, as the
-    reference.
-
-    Args:
-        in_channels (int): Input size :math:`d`.
-        out_channels (int): Output size (and hidden width) :math:`d'`.
-
-    Example:
-        >>> head = MLPShortcutHead(2048, 512)
-        >>> z = head(torch.randn(128, 2048))  # [128, 512]
-    """
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__()
-        check_positive_ints(in_channels=in_channels, out_channels=out_channels)
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.mlp = Sequential(
-            Linear(in_channels, out_channels), PReLU(),
-            Linear(out_channels, out_channels), PReLU(),
-            Linear(out_channels, out_channels), PReLU())
-        self.shortcut = Linear(in_channels, out_channels)
-
-    def reset_parameters(self) -> None:
-        r"""PyTorch's default initialisation, PReLU slopes back to 0.25."""
-        for module in (*self.mlp, self.shortcut):
-            module.reset_parameters()
-
-    def forward(self, x: Tensor) -> Tensor:
-        r"""Args:
-            x (torch.Tensor): Inputs, shape :math:`[*, d]`.
-
-        Returns:
-            torch.Tensor: Shape :math:`[*, d']`.
-        """
-        if not x.is_floating_point() or x.dim() < 1 or x.size(-1) != self.in_channels:
-            raise ValueError(f"x must be a floating-point tensor of shape "
-                             f"[..., {self.in_channels}] (in_channels), got shape "
-                             f"{tuple(x.shape)} and dtype {x.dtype}")
-        return self.mlp(x) + self.shortcut(x)

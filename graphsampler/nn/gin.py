@@ -1,19 +1,18 @@
 r"""The GIN graph encoder of GraphCL (You et al., 2020), unsupervised TU setting."""
-from typing import Optional
 
 import torch
 from torch import Tensor
 from torch.nn import BatchNorm1d, Linear, ModuleList, ReLU, Sequential
 from torch_geometric.nn.inits import glorot, zeros
 
-from graphsampler.nn.adjacency import Adjacency
-from graphsampler.nn.readout import sum_readout
 from graphsampler.nn._checks import (
     check_batch_vector,
     check_dtype,
     check_edge_index,
     check_positive_ints,
 )
+from graphsampler.nn.adjacency import Adjacency
+from graphsampler.nn.readout import sum_readout
 
 
 class GINEncoder(torch.nn.Module):
@@ -103,7 +102,7 @@ class GINEncoder(torch.nn.Module):
         return torch.cat(layers, dim=1)
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
-                num_graphs: Optional[int] = None) -> Tensor:
+                num_graphs: int | None = None) -> Tensor:
         r"""Args:
             x (torch.Tensor): Node features, shape :math:`[N, F]`, floating point with
                 the dtype of the encoder's parameters.

@@ -47,8 +47,10 @@ def recalibrate_batchnorm(module: torch.nn.Module, batches: Iterable[Any],
         int: The number of batches seen (0 leaves the statistics as they were).
 
     Example:
-        >>> loader = DataLoader(dataset, batch_size=128, shuffle=True)
-        >>> recalibrate_batchnorm(model, (b.to(device) for b in loader), model.embed)
+        .. code-block:: python
+
+            loader = DataLoader(dataset, batch_size=128, shuffle=True)
+            recalibrate_batchnorm(model, (b.to(device) for b in loader), model.embed)
     """
     layers = batchnorm_layers(module)
     module.eval()

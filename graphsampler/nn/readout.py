@@ -1,14 +1,12 @@
 r"""The sum readout: a graph's representation as the sum of its nodes'."""
 from __future__ import annotations
 
-from typing import Optional
-
 from torch import Tensor
 
 from graphsampler.precision import accumulation_dtype
 
 
-def sum_readout(x: Tensor, batch: Tensor, num_graphs: Optional[int] = None) -> Tensor:
+def sum_readout(x: Tensor, batch: Tensor, num_graphs: int | None = None) -> Tensor:
     r"""Sums node representations per graph, :math:`\mathbf{r}_g = \sum_{v :
     \text{batch}_v = g} \mathbf{x}_v`, as :func:`~torch_geometric.nn.pool.global_add_pool`
     does, but faster and in float32 under mixed precision.
@@ -34,6 +32,7 @@ def sum_readout(x: Tensor, batch: Tensor, num_graphs: Optional[int] = None) -> T
         or float32 for bfloat16 and float16 ``x``.
 
     Example:
+        >>> import torch
         >>> x = torch.tensor([[1.], [2.], [10.]])
         >>> sum_readout(x, torch.tensor([0, 0, 1]), num_graphs=3)
         tensor([[ 3.],

@@ -9,9 +9,10 @@ from graphsampler.samplers.adaptive import AdaptiveProximityBatchSampler, hardne
 from graphsampler.samplers.bank import EmbeddingBank
 from graphsampler.samplers.base import BaseBatchSampler
 from graphsampler.samplers.distributed import DistributedBatchSampler
-from graphsampler.samplers.hard import HardBatchSampler, KNNBatchSampler
-from graphsampler.samplers.prosampler import ProximityBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
+from graphsampler.samplers.hard import HardBatchSampler
+from graphsampler.samplers.knn import KNNBatchSampler
+from graphsampler.samplers.proximity_graph import build_proximity_graph, twin_groups
+from graphsampler.samplers.proximity_sampler import ProximityBatchSampler
 from graphsampler.samplers.schedule import RestartDecay
 from graphsampler.samplers.uniform import FixedBatchSampler, UniformBatchSampler
 from graphsampler.samplers.walk import WalkResult, random_walk_with_restart

@@ -91,14 +91,12 @@ def resolve_sizes(num_candidates: int | float, num_neighbors: int | float,
     batches of :math:`B` = ``batch_size``.
 
     A count (an int) is taken as given. A fraction of :math:`N` (a float) is floored so
-    that it cannot fall to a handful on a small dataset: :math:`k \geq \lceil\sqrt{B}
-    
-ceil`, the out-degree at which a walk reaches :math:`B` instances within two hops,
-    and :math:`M \geq 10 \lceil\sqrt{B}
-ceil` (the study's :math:`k = M/10`), then
-    capped at :math:`M \leq N` and :math:`k < \min(M, N - 1)`. Without the floor,
-    :math:`M = 0.03 N` on MUTAG is 6 candidates and 1 neighbour, and almost every batch
-    slot is a uniform top-up.
+    that it cannot fall to a handful on a small dataset:
+    :math:`k \geq \lceil\sqrt{B}\rceil`, the out-degree at which a walk reaches
+    :math:`B` instances within two hops, and :math:`M \geq 10 \lceil\sqrt{B}\rceil` (the
+    study's :math:`k = M/10`), then capped at :math:`M \leq N` and
+    :math:`k < \min(M, N - 1)`. Without the floor, :math:`M = 0.03 N` on MUTAG is 6
+    candidates and 1 neighbour, and almost every batch slot is a uniform top-up.
 
     Example:
         >>> resolve_sizes(0.03, 0.003, 188, 128), resolve_sizes(0.03, 0.003, 100_000, 128)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphsampler.samplers.base import EpochProgress
-from graphsampler.samplers.prosampler import ProximityBatchSampler
+from graphsampler.samplers.proximity_sampler import ProximityBatchSampler
 
 #: Anchors and random pairs drawn to estimate the uniform and kNN similarity levels.
 SAMPLE_SIZE = 512
@@ -42,10 +42,13 @@ def hardness_ratio(embeddings: Tensor, batches: Tensor, *,
         nearest neighbours are no closer than random pairs).
 
     Example:
-        >>> emb = torch.randn(100, 8)
-        >>> knn = (F.normalize(emb) @ F.normalize(emb).T).topk(10).indices
-        >>> round(hardness_ratio(emb, knn, sample_size=100), 2)
-        1.0
+        >>> gen = torch.Generator().manual_seed(0)
+        >>> emb = torch.randn(100, 8, generator=gen)
+        >>> knn = (F.normalize(emb) @ F.normalize(emb).T).topk(10).indices  # [100, 10]
+        >>> uniform = torch.randperm(100, generator=gen).view(10, 10)
+        >>> hardness_ratio(emb, knn, generator=gen) > 0.5 > hardness_ratio(emb, uniform,
+        ...                                                                generator=gen)
+        True
     """
     n, b = embeddings.size(0), batches.size(1)
     emb = F.normalize(embeddings.float(), dim=1)

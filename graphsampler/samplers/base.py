@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,7 +60,7 @@ class EpochProgress:
                 "pending": [b.cpu() for b in self.pending], "covered": self.covered.cpu()}
 
     @classmethod
-    def from_state_dict(cls, state: dict[str, Any]) -> "EpochProgress":
+    def from_state_dict(cls, state: dict[str, Any]) -> EpochProgress:
         gen = torch.Generator(device=state["device"])
         gen.set_state(state["generator"])
         progress = cls(state["epoch"], gen, state["covered"].numel())

@@ -2,7 +2,8 @@ r"""Sharding a batch sampler's epoch across the ranks of :mod:`torch.distributed
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -43,15 +44,17 @@ class DistributedBatchSampler(Sampler[list[int]]):
             group's rank.
 
     Example:
-        >>> torch.distributed.init_process_group("gloo")  # under torchrun
-        >>> sampler = DistributedBatchSampler(
-        ...     ProximityBatchSampler(len(ds), batch_size=128, seed=0))
-        >>> loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
-        >>> for epoch in range(20):
-        ...     sampler.set_epoch(epoch)
-        ...     for batch in loader:
-        ...         z = model(batch)                             # DDP model
-        ...         sampler.update(batch.sample_idx, z.detach())  # every rank's rows
+        .. code-block:: python
+
+            torch.distributed.init_process_group("gloo")  # under torchrun
+            sampler = DistributedBatchSampler(
+                ProximityBatchSampler(len(ds), batch_size=128, seed=0))
+            loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
+            for epoch in range(20):
+                sampler.set_epoch(epoch)
+                for batch in loader:
+                    z = model(batch)                             # DDP model
+                    sampler.update(batch.sample_idx, z.detach())  # every rank's rows
     """
 
     def __init__(self, batch_sampler: BaseBatchSampler, num_replicas: int | None = None,

@@ -1,4 +1,5 @@
-r"""The samplers that read the bank: shared machinery, and the kNN ablation sampler."""
+r"""The base of the samplers that read the bank: batches grown from start nodes, the
+neighbour structure refreshed, the ``fixed`` and ``cover`` epoch rules."""
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -8,7 +9,7 @@ from torch import Tensor
 
 from graphsampler.samplers._checks import check_choice, check_int, check_twin_threshold
 from graphsampler.samplers.base import BaseBatchSampler, EpochProgress
-from graphsampler.samplers.proximity import DEFAULT_MEMORY_BUDGET, build_proximity_graph
+from graphsampler.samplers.proximity_graph import DEFAULT_MEMORY_BUDGET
 
 #: The epoch rules of :class:`HardBatchSampler`.
 EPOCH_RULES = ("fixed", "cover")
@@ -142,42 +143,3 @@ class HardBatchSampler(BaseBatchSampler):
         super().load_state_dict(state)
         cycle = state.get("cycle")
         self._cycle = None if cycle is None else cycle.to(self.device)
-
-
-class KNNBatchSampler(HardBatchSampler):
-    r"""Batches of an anchor and its :math:`B - 1` nearest neighbours in the bank.
-
-    The paper's "w/ kNN" ablation (Yang et al., KDD 2023): the hardest batches, and the
-    ones with the most false negatives. Anchors are drawn among the instances no batch
-    of the epoch (or cycle) has covered yet. Cosine similarity over the bank; the exact
-    neighbour table is rebuilt every ``refresh_every`` batches (default: once per epoch).
-
-    Args:
-        num_items (int): Dataset size :math:`N`.
-        batch_size (int): Batch size :math:`B`, :math:`1 \leq B \leq N`.
-        **kwargs: ``drop_last``, ``seed``, ``device``, ``warmup_epochs``,
-            ``refresh_every``, ``memory_budget``, ``epoch_rule``, ``twin_threshold``, as
-            :class:`HardBatchSampler` takes them.
-
-    Example:
-        >>> sampler = KNNBatchSampler(100, batch_size=8, warmup_epochs=0)
-        >>> sampler.update(torch.arange(100), torch.randn(100, 4))
-        >>> len(next(iter(sampler)))
-        8
-    """
-
-    def __init__(self, num_items: int, batch_size: int, **kwargs: Any) -> None:
-        super().__init__(num_items, batch_size, **kwargs)
-        self._table: Tensor | None = None
-
-    def _refresh(self, progress: EpochProgress) -> None:
-        if self.batch_size > 1:
-            self._table = build_proximity_graph(self.bank.embeddings, self.batch_size - 1,
-                                                self.num_items,
-                                                memory_budget=self.memory_budget,
-                                                twin_threshold=self.twin_threshold)
-
-    def _grow(self, progress: EpochProgress, starts: Tensor) -> Tensor:
-        if self._table is None:
-            return starts[:, None]
-        return torch.cat([starts[:, None], self._table[starts]], dim=1)

@@ -1,67 +1,20 @@
-import math
-import os
-import zipfile
-
 import networkx as nx
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Batch, Data, InMemoryDataset
-from torch_geometric.loader import DataLoader
+from ppr_reference import (
+    TINY_BUDGET,
+    GraphList,
+    components,
+    dense_ppr,
+    random_graph,
+    synthetic_dataset,
+    to_dense,
+)
+from torch_geometric.data import Data
 
 from graphsampler.augment import diffusion
 from graphsampler.augment.diffusion import add_diffusion, ppr_diffusion
-
-TINY_BUDGET = 64  # bytes: forces the in-place path with one-row blocks
-
-
-def random_graph(n: int, p: float, seed: int) -> torch.Tensor:
-    """TU-style edge_index: undirected, both directions stored, no self-loops."""
-    graph = nx.gnp_random_graph(n, p, seed=seed)
-    edges = [(u, v) for u, v in graph.edges()] + [(v, u) for u, v in graph.edges()]
-    return torch.tensor(edges, dtype=torch.long).reshape(-1, 2).t().contiguous()
-
-
-def dense_ppr(edge_index: torch.Tensor, n: int, alpha: float) -> np.ndarray:
-    """MVGRL's compute_ppr, written from the formula with a dense numpy inverse."""
-    a = np.zeros((n, n))
-    a[edge_index[0].numpy(), edge_index[1].numpy()] = 1.0
-    a[edge_index[1].numpy(), edge_index[0].numpy()] = 1.0
-    a += np.eye(n)
-    d_inv_sqrt = np.diag(a.sum(1) ** -0.5)
-    return alpha * np.linalg.inv(np.eye(n) - (1 - alpha) * d_inv_sqrt @ a @ d_inv_sqrt)
-
-
-def to_dense(edge_index: torch.Tensor, weight: torch.Tensor, n: int) -> np.ndarray:
-    """S_sparse[target, source] = weight (the documented edge direction)."""
-    out = np.zeros((n, n))
-    out[edge_index[1].numpy(), edge_index[0].numpy()] = weight.double().numpy()
-    return out
-
-
-def components(edge_index: torch.Tensor, n: int) -> np.ndarray:
-    """Component size of every node."""
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(edge_index.t().tolist())
-    size = np.zeros(n, dtype=int)
-    for comp in nx.connected_components(graph):
-        size[list(comp)] = len(comp)
-    return size
-
-
-class GraphList(InMemoryDataset):
-    def __init__(self, data_list, root=None):
-        super().__init__(root)
-        self.data, self.slices = self.collate(data_list)
-
-
-def synthetic_dataset(root=None, seed=0) -> GraphList:
-    sizes = [5, 9, 5, 1, 12, 9, 5, 3, 12]  # repeated sizes: batched chunks of g > 1
-    data_list = [Data(x=torch.ones(n, 2), edge_index=random_graph(n, 0.4, seed + i),
-                      y=torch.tensor([i]))
-                 for i, n in enumerate(sizes)]
-    return GraphList(data_list, root)
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 15])
@@ -168,90 +121,6 @@ def test_duplicate_and_one_directional_edges_count_as_undirected():
                                   to_dense(ref_index, ref_weight, 3))
 
 
-@pytest.mark.parametrize("budget", [diffusion.DEFAULT_MEMORY_BUDGET, 3_000,
-                                    TINY_BUDGET])
-@pytest.mark.parametrize("sparsify", ["topk", "threshold"])
-def test_dataset_matches_per_graph_diffusion(budget, sparsify):
-    dataset = add_diffusion(synthetic_dataset(), sparsify=sparsify, k=4, eps=0.02,
-                            progress=False, memory_budget=budget)
-    for i in range(len(dataset)):
-        data = dataset[i]
-        ref_index, ref_weight = ppr_diffusion(data.edge_index, data.num_nodes,
-                                              sparsify=sparsify, k=4, eps=0.02)
-        np.testing.assert_allclose(
-            to_dense(data.diff_edge_index, data.diff_edge_weight, data.num_nodes),
-            to_dense(ref_index, ref_weight, data.num_nodes), rtol=1e-6, atol=1e-8)
-        assert data.diff_edge_index.size(1) == ref_index.size(1)
-
-
-def test_batching_offsets_diff_edge_index():
-    dataset = add_diffusion(synthetic_dataset(), k=3, progress=False)
-    graphs = [dataset[i] for i in range(len(dataset))]
-    batch = Batch.from_data_list(graphs)
-    offsets = np.cumsum([0] + [g.num_nodes for g in graphs[:-1]])
-    expected = torch.cat([g.diff_edge_index + int(o) for g, o in zip(graphs, offsets)],
-                         dim=1)
-    assert torch.equal(batch.diff_edge_index, expected)
-    assert torch.equal(batch.diff_edge_weight,
-                       torch.cat([g.diff_edge_weight for g in graphs]))
-    loaded = next(iter(DataLoader(dataset, batch_size=len(dataset))))
-    assert torch.equal(loaded.diff_edge_index, expected)
-    # Every diffusion edge stays inside its own graph.
-    assert torch.equal(loaded.batch[loaded.diff_edge_index[0]],
-                       loaded.batch[loaded.diff_edge_index[1]])
-
-
-def test_subset_view_gets_the_diffusion_of_its_graphs():
-    full = add_diffusion(synthetic_dataset(), k=3, progress=False)
-    subset = add_diffusion(synthetic_dataset()[[4, 1, 7]], k=3, progress=False)
-    for j, i in enumerate([4, 1, 7]):
-        assert torch.equal(subset[j].diff_edge_index, full[i].diff_edge_index)
-
-
-def test_cache_is_reused_and_rebuilt_when_parameters_or_graphs_change(
-        tmp_path, monkeypatch):
-    calls = []
-    compute = diffusion.ppr_diffusion_graphs
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return compute(*args, **kwargs)
-
-    monkeypatch.setattr(diffusion, "ppr_diffusion_graphs", counting)
-    first = add_diffusion(synthetic_dataset(tmp_path), k=3, progress=False)
-    cache_files = os.listdir(first.processed_dir)
-    assert len(calls) == 1 and len(cache_files) == 1
-    assert cache_files[0].startswith("ppr_diffusion_")
-
-    again = add_diffusion(synthetic_dataset(tmp_path), k=3, progress=False)
-    assert len(calls) == 1  # loaded
-    assert torch.equal(again._data.diff_edge_index, first._data.diff_edge_index)
-    assert torch.equal(again._data.diff_edge_weight, first._data.diff_edge_weight)
-    assert torch.equal(again[4].diff_edge_index, first[4].diff_edge_index)
-
-    for kwargs in ({"k": 4}, {"k": 3, "alpha": 0.3}, {"sparsify": "threshold"},
-                   {"sparsify": "threshold", "eps": 0.01}):
-        add_diffusion(synthetic_dataset(tmp_path), progress=False, **kwargs)
-    assert len(calls) == 5
-    add_diffusion(synthetic_dataset(tmp_path, seed=1), k=3, progress=False)  # graphs
-    assert len(calls) == 6
-    assert len(os.listdir(first.processed_dir)) == 6
-    add_diffusion(synthetic_dataset(tmp_path), k=4, progress=False)
-    assert len(calls) == 6
-
-    other = tmp_path / "elsewhere"
-    add_diffusion(synthetic_dataset(), k=3, cache_dir=str(other), progress=False)
-    assert len(calls) == 7 and len(os.listdir(other)) == 1
-
-
-def test_no_cache_without_root(monkeypatch):
-    def fail(*args):
-        raise AssertionError("wrote a cache")
-
-    monkeypatch.setattr(diffusion, "_save_cache", fail)
-    add_diffusion(synthetic_dataset(root=None), progress=False)
-
-
 def test_parameter_errors():
     edge_index = torch.tensor([[0, 1], [1, 0]])
     for alpha in (0.0, 1.0, -0.2, 1.5, float("nan"), True):
@@ -296,28 +165,6 @@ def test_graph_errors():
     no_edges = GraphList([Data(x=torch.ones(2, 1)), Data(x=torch.ones(3, 1))])
     with pytest.raises(ValueError, match="must hold its graphs' edge_index"):
         add_diffusion(no_edges, progress=False)
-
-
-@pytest.mark.slow
-def test_mutag_full_diffusion_matches_reference(tmp_path, tu_mirror):
-    from torch_geometric.datasets import TUDataset
-    raw = tmp_path / "MUTAG" / "raw"
-    raw.mkdir(parents=True)
-    with zipfile.ZipFile(tu_mirror / "MUTAG.zip") as archive:
-        for member in archive.namelist():
-            if member.endswith(".txt"):
-                (raw / os.path.basename(member)).write_bytes(archive.read(member))
-    dataset = add_diffusion(TUDataset(str(tmp_path), "MUTAG"), k=28, progress=False)
-    assert len(dataset) == 188
-    for data in dataset:
-        n = data.num_nodes
-        assert data.diff_edge_index.size(1) == n * n  # every MUTAG graph is connected
-        np.testing.assert_allclose(
-            to_dense(data.diff_edge_index, data.diff_edge_weight, n),
-            dense_ppr(data.edge_index, n, 0.2), rtol=1e-5, atol=1e-7)
-    assert math.isclose(float(dataset._data.diff_edge_weight.sum()),
-                        sum(dense_ppr(d.edge_index, d.num_nodes, 0.2).sum()
-                            for d in dataset), rel_tol=1e-5)
 
 
 @pytest.mark.cuda

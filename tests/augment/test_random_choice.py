@@ -1,4 +1,4 @@
-from functools import lru_cache
+from functools import cache
 
 import pytest
 import torch
@@ -18,7 +18,7 @@ from graphsampler.augment.subgraph import Subgraph
 N = 20  # nodes per graph: DropNodes(0.1) leaves 18, Subgraph(0.2) keeps 5
 
 
-@lru_cache(maxsize=None)  # augmentations never modify their input
+@cache  # augmentations never modify their input
 def ring_batch(copies: int) -> Batch:
     """Undirected 20-node rings with x = 10 and edge_attr = 1, so the view of each graph
     tells which augmentation it got."""

@@ -1,6 +1,6 @@
 import math
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 import networkx as nx
 import pytest
@@ -52,7 +52,7 @@ def growth_distribution(edges: list[tuple[int, int]], n: int, target: int) -> di
     time drawn uniformly from the out-neighbours of the set that are not in it yet."""
     out = {v: {b for a, b in edges if a == v} for v in range(n)}
 
-    @lru_cache(maxsize=None)
+    @cache
     def finals(kept: frozenset) -> tuple:
         frontier = sorted(set().union(*(out[v] for v in kept)) - kept)
         if len(kept) == target or not frontier:

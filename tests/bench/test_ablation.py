@@ -1,13 +1,12 @@
-import math
 
 import pytest
+from synthetic import PNG_MAGIC
+from synthetic import run_record as record
 
 from graphsampler.bench import render_report, write_report
 from graphsampler.bench.ablation import pair_with_uniform
 from graphsampler.bench.plots import is_sweep_point
 from graphsampler.bench.results import RESULTS_FILE
-
-from synthetic import PNG_MAGIC, run_record as record
 
 # (dataset, sampler, settings) -> accuracy by seed
 RUNS = {

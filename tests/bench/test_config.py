@@ -1,8 +1,8 @@
 import pytest
 import torch
+from synthetic import tiny_graphs
 from torch_geometric.data import InMemoryDataset
 
-from synthetic import tiny_graphs
 from graphsampler.bench import METHODS, MethodSpec, RunConfig, run
 from graphsampler.losses.infonce import InfoNCELoss
 from graphsampler.methods import ContrastiveMethod
@@ -15,7 +15,8 @@ torch.set_num_threads(1)
 @pytest.mark.parametrize("kwargs, message", [
     (dict(method="simclr"), r"unknown method 'simclr'; choose one of graphcl, mvgrl"),
     (dict(method="mvgrl", loss="infonce"), "mvgrl takes the loss jsd, got 'infonce'"),
-    (dict(sampler="random"), r"unknown sampler 'random'; choose one of uniform, fixed, knn, proximity, adaptive"),
+    (dict(sampler="random"),
+     r"unknown sampler 'random'; choose one of uniform, fixed, knn, proximity, adaptive"),
     (dict(precision="fp16"), r"unknown precision 'fp16'; choose one of \['fp32', 'bf16'\]"),
     (dict(epochs=0), "epochs must be >= 1, got 0"),
     (dict(epochs=True), "epochs must be int, got True"),

@@ -27,8 +27,9 @@ def test_bench_dry_run_from_a_wheel_outside_the_checkout(tmp_path):
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, cwd=tmp_path)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    where = subprocess.run([sys.executable, "-c", "import graphsampler; print(graphsampler.__file__)"],
-                           cwd=empty, env=env, capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import graphsampler; print(graphsampler.__file__)"],
+        cwd=empty, env=env, capture_output=True, text=True, check=True)
     assert Path(where.stdout.strip()).is_relative_to(site)
     done = subprocess.run([sys.executable, "-m", "graphsampler", "bench", "--suite", "quick",
                            "--dry-run"], cwd=empty, env=env, capture_output=True, text=True)

@@ -6,14 +6,13 @@ import statistics
 
 import numpy as np
 import pytest
+from synthetic import PNG_MAGIC, run_record
 
 from graphsampler.bench import render_report, write_report
 from graphsampler.bench.paired_report import NEGATIVE_MEAN, NEGATIVE_T
 from graphsampler.bench.plots import plot_batch_ratio, plot_sweep
 from graphsampler.bench.pooled import cluster_bootstrap
 from graphsampler.bench.report import Summary
-
-from synthetic import PNG_MAGIC, run_record
 
 
 def table_rows(markdown, heading):

@@ -5,13 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
+from synthetic import run_record
 
 from graphsampler.bench import RunConfig
 from graphsampler.bench.config import IDENTITY, PLACE
 from graphsampler.bench.record import NORMS, Record, changed_settings, label, split_settings
 from graphsampler.bench.results import read_results
-
-from synthetic import run_record
 
 STUDY = Path(__file__).resolve().parents[2] / "benchmarks/results/study/results.jsonl.gz"
 

@@ -5,12 +5,18 @@ import statistics
 from pathlib import Path
 
 import pytest
+from synthetic import PNG_MAGIC
+from synthetic import run_record as record
 
-from graphsampler.bench import (RunConfig, paper_results, read_results, render_report,
-                                summarize, write_report)
+from graphsampler.bench import (
+    paper_results,
+    read_results,
+    render_report,
+    summarize,
+    write_report,
+)
 from graphsampler.bench.plots import plot_accuracy
 
-from synthetic import PNG_MAGIC, run_record as record
 # Accuracy by seed of each hand-made cell (method graphcl/infonce unless noted).
 ACCURACY = {
     ("MUTAG", "uniform"): {0: 85.0, 1: 86.0, 2: 88.0},

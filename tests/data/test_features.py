@@ -102,7 +102,6 @@ def test_feature_errors():
 
 
 @pytest.mark.cuda
-@pytest.mark.cuda
 def test_features_stay_on_input_device():
     star = nx.star_graph(3)
     ei = _edge_index(star).cuda()

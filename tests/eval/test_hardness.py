@@ -88,7 +88,6 @@ def test_errors() -> None:
 
 
 @pytest.mark.cuda
-@pytest.mark.cuda
 def test_cuda_matches_cpu() -> None:
     z, labels = torch.randn(32, 8), torch.randint(0, 4, (32, ))
     got = batch_hardness(z.cuda(), labels.cuda())

@@ -98,7 +98,6 @@ def test_hyperparameter_errors(kwargs, match):
 
 
 @pytest.mark.cuda
-@pytest.mark.cuda
 def test_cuda_matches_cpu():
     z1, z2 = views(16, noise=0.3, seed=6, dtype=torch.float32)
     loss_fn = HCLLoss()

@@ -135,7 +135,6 @@ def test_input_errors(loss_cls, z1, z2, match):
 
 
 @pytest.mark.cuda
-@pytest.mark.cuda
 def test_cuda_matches_cpu():
     z1, z2 = torch.randn(2, 16, 8, generator=torch.Generator().manual_seed(5))
     loss_fn = InfoNCELoss()

@@ -123,7 +123,6 @@ def test_errors():
 
 
 @pytest.mark.cuda
-@pytest.mark.cuda
 def test_cuda_matches_cpu():
     local, global_, batch = random_batch([3, 4, 2], 6, seed=8)
     loss = local_global_jsd(local.cuda(), global_.cuda(), batch.cuda())

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from synthetic import tiny_graphs
 from torch_geometric.data import Batch
 
-from synthetic import tiny_graphs
 from graphsampler.methods.graphcl import GraphCL
 
 torch.set_num_threads(1)  # faster here than two threads contending for BLAS
@@ -43,7 +43,8 @@ def test_embed_is_the_encoder_output_in_eval_mode():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r"unknown loss 'jsd' for GraphCL; choose one of \['dcl', 'hcl', 'infonce'\]"):
+    with pytest.raises(ValueError, match=r"unknown loss 'jsd' for GraphCL; "
+                                         r"choose one of \['dcl', 'hcl', 'infonce'\]"):
         GraphCL(3, "jsd")
     with pytest.raises(ValueError, match="random9"):
         GraphCL(3, augmentation="random9")

@@ -1,10 +1,10 @@
 import pytest
 import torch
+from synthetic import tiny_graphs
 from torch_geometric.data import Batch
 
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.methods.mvgrl import MVGRL
-from synthetic import tiny_graphs
 
 torch.set_num_threads(1)  # faster here than two threads contending for BLAS
 

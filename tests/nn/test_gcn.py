@@ -5,7 +5,8 @@ from torch_geometric.data import Batch, Data
 
 from graphsampler.augment.diffusion import ppr_diffusion
 from graphsampler.losses.jsd import local_global_jsd
-from graphsampler.nn.gcn import GCNEncoder, MLPShortcutHead
+from graphsampler.nn.gcn import GCNEncoder
+from graphsampler.nn.heads import MLPShortcutHead
 
 
 def random_graph(n: int, num_edges: int, gen: torch.Generator) -> torch.Tensor:
@@ -148,28 +149,11 @@ def test_one_jsd_step_trains_every_encoder_parameter():
 
 def test_reset_parameters():
     encoder = GCNEncoder(4, 6, 2)
-    head = MLPShortcutHead(4, 6)
-    for module in (encoder, head):
-        randomise(module, 6)
-        module.reset_parameters()
-    for act in (*encoder.acts, head.mlp[1]):
+    randomise(encoder, 6)
+    encoder.reset_parameters()
+    for act in encoder.acts:
         assert act.weight.item() == pytest.approx(0.25)
     assert (encoder.convs[1].bias == 0).all()
-
-
-def test_mlp_shortcut_head_matches_formula():
-    head = MLPShortcutHead(6, 4)
-    randomise(head, 7)
-    x = torch.randn(2, 3, 6, generator=torch.Generator().manual_seed(8))
-    h = x
-    for linear, act in ((head.mlp[0], head.mlp[1]), (head.mlp[2], head.mlp[3]),
-                        (head.mlp[4], head.mlp[5])):
-        z = h @ linear.weight.t() + linear.bias
-        h = torch.where(z >= 0, z, act.weight * z)
-    expected = h + x @ head.shortcut.weight.t() + head.shortcut.bias
-    out = head(x)
-    assert out.shape == (2, 3, 4)
-    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_constructor_errors():
@@ -178,10 +162,6 @@ def test_constructor_errors():
                    {"in_channels": 3, "num_layers": True}):
         with pytest.raises(ValueError, match="must be a positive int"):
             GCNEncoder(**kwargs)
-    with pytest.raises(ValueError, match="out_channels must be a positive int"):
-        MLPShortcutHead(3, 0)
-    with pytest.raises(ValueError, match="in_channels must be a positive int"):
-        MLPShortcutHead(2.0, 3)
 
 
 def test_forward_errors():
@@ -210,12 +190,6 @@ def test_forward_errors():
         encoder(x[:0], ei[:, :0], b[:0])
     with pytest.raises(ValueError, match="num_graphs must be >= 0"):
         encoder(x, ei, b, num_graphs=-1)
-    head = MLPShortcutHead(5, 3)
-    with pytest.raises(ValueError, match=r"x must be a floating-point tensor of shape "
-                                         r"\[\.\.\., 5\]"):
-        head(x[:, :4])
-    with pytest.raises(ValueError, match="x must be a floating-point"):
-        head(x.long())
 
 
 def test_argument_order_is_gin_encoders():

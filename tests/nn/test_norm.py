@@ -3,9 +3,13 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphsampler.nn import GINEncoder
-from graphsampler.nn.norm import (batchnorm_layers, batchnorm_statistics,
-                                   load_batchnorm_statistics, recalibrate_batchnorm,
-                                   variance_ratio)
+from graphsampler.nn.norm import (
+    batchnorm_layers,
+    batchnorm_statistics,
+    load_batchnorm_statistics,
+    recalibrate_batchnorm,
+    variance_ratio,
+)
 
 
 def graphs(num: int, seed: int = 0) -> list[Data]:

@@ -191,9 +191,11 @@ def test_constructor_errors():
             UniformBatchSampler(N, bad)
     with pytest.raises(ValueError, match="num_items must be >= 1"):
         UniformBatchSampler(0, 1)
-    with pytest.raises(ValueError, match=r"num_neighbors \(100\) must be smaller than num_candidates \(100\)"):
+    with pytest.raises(ValueError, match=r"num_neighbors \(100\) must be smaller than "
+                                         r"num_candidates \(100\)"):
         ProximityBatchSampler(1000, B, num_candidates=100, num_neighbors=100)
-    with pytest.raises(ValueError, match=r"num_neighbors \(100\) must be smaller than the number of instances \(50\)"):
+    with pytest.raises(ValueError, match=r"num_neighbors \(100\) must be smaller than the "
+                                         r"number of instances \(50\)"):
         ProximityBatchSampler(50, B, num_candidates=1000, num_neighbors=100)
     for alpha in (-0.2, 1.0, 2):
         with pytest.raises(ValueError, match=r"restart_prob must be a number in \[0, 1\)"):
@@ -205,7 +207,8 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="seed must be >= 0"):
         UniformBatchSampler(N, B, seed=-3)
     with pytest.raises(ValueError, match="state was saved with seed=1"):
-        UniformBatchSampler(N, B, seed=2).load_state_dict(UniformBatchSampler(N, B, seed=1).state_dict())
+        UniformBatchSampler(N, B, seed=2).load_state_dict(
+            UniformBatchSampler(N, B, seed=1).state_dict())
 
 
 @pytest.mark.parametrize("kind", ["uniform", "knn", "proximity"])

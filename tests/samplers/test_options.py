@@ -21,7 +21,7 @@ from graphsampler.samplers import (
     random_walk_with_restart,
 )
 from graphsampler.samplers._checks import resolve_count, resolve_sizes
-from graphsampler.samplers.proximity import ANCHORS_PER_DRAW
+from graphsampler.samplers.proximity_graph import ANCHORS_PER_DRAW
 from graphsampler.samplers.schedule import restart_schedule
 
 N, B = 128, 16

@@ -1,15 +1,21 @@
 r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from torch import Tensor
 
-from graphsampler.samplers._checks import (check_fraction, check_int, check_restart_prob,
-                                           check_twin_threshold, resolve_sizes)
+from graphsampler.samplers._checks import (
+    check_fraction,
+    check_int,
+    check_restart_prob,
+    check_twin_threshold,
+    resolve_sizes,
+)
 from graphsampler.samplers.base import EpochProgress
 from graphsampler.samplers.hard import HardBatchSampler
-from graphsampler.samplers.proximity import build_proximity_graph, twin_groups
+from graphsampler.samplers.proximity_graph import build_proximity_graph, twin_groups
 from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
 
@@ -65,14 +71,16 @@ class ProximityBatchSampler(HardBatchSampler):
             others remain) above all.
 
     Example:
-        >>> from torch_geometric.loader import DataLoader
-        >>> sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=0.1,
-        ...                                 num_neighbors=0.02, restart_prob=0.2, seed=0)
-        >>> loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
-        >>> for epoch in range(20):
-        ...     for batch in loader:
-        ...         z = model(batch)
-        ...         sampler.update(batch.sample_idx, z.detach())
+        .. code-block:: python
+
+            from torch_geometric.loader import DataLoader
+            sampler = ProximityBatchSampler(len(ds), batch_size=128, num_candidates=0.1,
+                                            num_neighbors=0.02, restart_prob=0.2, seed=0)
+            loader = DataLoader(ds, batch_sampler=sampler)  # ds = IndexedDataset(...)
+            for epoch in range(20):
+                for batch in loader:
+                    z = model(batch)
+                    sampler.update(batch.sample_idx, z.detach())
     """
 
     def __init__(self, num_items: int, batch_size: int, *,

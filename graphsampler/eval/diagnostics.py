@@ -1,9 +1,6 @@
-r"""Training-loop callbacks: diagnostics that :func:`graphsampler.train.train` runs only
-when a caller passes them in, so that a plain training run pays for none of them.
-
-A callback sees every epoch's start and end and every step (the batch, its loss, the
-detached embeddings the loss contrasted and the batch sampler), and adds keys to the
-epoch's history record in :meth:`Callback.on_epoch_end`.
+r"""Training diagnostics: :class:`~graphsampler.callback.Callback` s that
+:func:`graphsampler.train.train` runs only when a caller passes them in (the benchmark
+runner does), so that a plain training run pays for none of them.
 """
 from __future__ import annotations
 
@@ -14,42 +11,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
+from graphsampler.callback import Callback
 from graphsampler.eval.hardness import batch_hardness
-
-
-class Callback:
-    r"""The hooks of the training loop; override the ones you need (each does nothing).
-
-    Example:
-        >>> class CountSteps(Callback):
-        ...     def on_epoch_start(self, epoch, sampler):
-        ...         self.steps = 0
-        ...     def on_step(self, batch, loss, z, sampler):
-        ...         self.steps += 1
-        ...     def on_epoch_end(self, epoch, record):
-        ...         record["steps"] = self.steps
-        >>> result = train(method, ds, sampler, callbacks=[CountSteps()])
-        >>> result.history[0]["steps"]
-        3
-    """
-
-    def on_epoch_start(self, epoch: int, sampler: Sampler[list[int]]) -> None:
-        r"""Called before the first batch of epoch ``epoch`` (after ``set_epoch``)."""
-
-    def on_step(self, batch: Any, loss: Tensor, z: Tensor, sampler: Sampler[list[int]]) -> None:
-        r"""Called after each optimiser step.
-
-        Args:
-            batch (Any): The mini-batch of :math:`B` graphs, on the training device.
-            loss (torch.Tensor): The batch's scalar loss, detached.
-            z (torch.Tensor): The detached embeddings the loss contrasted, :obj:`[B, d]`
-                (float32, also under bfloat16 training), as given to ``sampler.update``.
-            sampler (Sampler): The batch sampler the loop draws from (wrapped under
-                :mod:`torch.distributed`).
-        """
-
-    def on_epoch_end(self, epoch: int, record: dict[str, Any]) -> None:
-        r"""Called after the last batch; add this epoch's keys to ``record`` in place."""
 
 
 class BatchHardness(Callback):
@@ -58,9 +21,10 @@ class BatchHardness(Callback):
     ``false_negative_rate`` (see :func:`~graphsampler.eval.batch_hardness`).
 
     Example:
-        >>> result = train(method, ds, sampler, callbacks=[BatchHardness()])
-        >>> sorted(result.history[-1])[:2]
-        ['epoch', 'false_negative_rate']
+        .. code-block:: python
+
+            result = train(method, ds, sampler, callbacks=[BatchHardness()])
+            sorted(result.history[-1])[:2]  # ['epoch', 'false_negative_rate']
     """
 
     def __init__(self) -> None:
@@ -93,9 +57,10 @@ class TrainingCounts(Callback):
         num_items (int): Dataset size :math:`N` (indices are ``batch.sample_idx``).
 
     Example:
-        >>> result = train(method, ds, sampler, callbacks=[TrainingCounts(len(ds))])
-        >>> result.history[-1]["count_min"] <= result.history[-1]["count_median"]
-        True
+        .. code-block:: python
+
+            result = train(method, ds, sampler, callbacks=[TrainingCounts(len(ds))])
+            result.history[-1]["count_min"] <= result.history[-1]["count_median"]  # True
     """
 
     QUANTILES = {"count_min": 0.0, "count_p10": 0.1, "count_median": 0.5, "count_p90": 0.9}
@@ -113,4 +78,4 @@ class TrainingCounts(Callback):
             record[key] = float(counts.quantile(q))
 
 
-__all__ = ["BatchHardness", "Callback", "TrainingCounts"]
+__all__ = ["BatchHardness", "TrainingCounts"]

@@ -14,7 +14,7 @@ import os
 from torch_geometric.datasets import TUDataset
 
 from graphsampler.augment.diffusion import add_diffusion
-from graphsampler.data import load_tu
+from graphsampler.data.tu import load_tu
 
 #: PPR teleport probability and entries kept per row of MVGRL's diffusion view.
 DIFFUSION_ALPHA = 0.2
@@ -27,8 +27,9 @@ def load_graphcl_dataset(name: str, root: str | os.PathLike | None = None) -> TU
     :func:`graphsampler.data.load_tu`).
 
     Example:
-        >>> load_graphcl_dataset("MUTAG").num_features
-        7
+        .. code-block:: python
+
+            load_graphcl_dataset("MUTAG").num_features  # 7
     """
     return load_tu(name, root, node_features="constant")
 
@@ -48,8 +49,10 @@ def load_mvgrl_dataset(name: str, root: str | os.PathLike | None = None, *,
     degree 89% (``benchmarks/results/paper/report.md``).
 
     Example:
-        >>> ds = load_mvgrl_dataset("MUTAG")
-        >>> model = MVGRL(ds.num_features)
+        .. code-block:: python
+
+            ds = load_mvgrl_dataset("MUTAG")
+            model = MVGRL(ds.num_features)
     """
     dataset = load_tu(name, root, node_features="labels+degree")
     return add_diffusion(dataset, alpha=DIFFUSION_ALPHA, sparsify="topk", k=DIFFUSION_TOPK,

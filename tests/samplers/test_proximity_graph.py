@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphsampler.samplers.proximity import (
+from graphsampler.samplers.proximity_graph import (
     ANCHORS_PER_DRAW,
     build_proximity_graph,
     draw_candidates,
@@ -48,7 +48,7 @@ def test_candidates_distinct_and_uniform(n, m):
     gen = torch.Generator().manual_seed(0)
     cand = draw_candidates(400, n, m, gen)
     assert cand.shape == (400, m)
-    assert ((cand[:, 1:] > cand[:, :-1])).all()  # sorted and distinct
+    assert (cand[:, 1:] > cand[:, :-1]).all()  # sorted and distinct
     assert cand.min() >= 0 and cand.max() < n
     counts = torch.bincount(cand.view(-1), minlength=n).double()
     expected = 400 * m / n
