@@ -12,10 +12,12 @@ Two steps (:func:`isomorphism_classes`):
    and the multiset of its stable colours (hashed alike). Isomorphic graphs always
    share a bucket.
 2. **Exact split where cheap.** A bucket of two or more graphs, each of at most
-   ``exact_max_nodes`` nodes, is split into isomorphism classes by
-   :func:`networkx.vf2pp_is_isomorphic` (node labels must match), each graph checked
-   against one representative of every class found so far. A bucket holding a larger
-   graph stays one class (1-WL equivalence).
+   ``exact_max_nodes`` nodes, is split into isomorphism classes: each graph is checked
+   against one representative of every class found so far, first by the adjacency
+   spectrum (unequal: not isomorphic), then by :func:`networkx.vf2pp_is_isomorphic`
+   with the stable 1-WL colours as node labels (an isomorphism preserves them, and
+   they refine the node labels, so labels match too; they also prune the search). A
+   bucket holding a larger graph stays one class (1-WL equivalence).
 
 Example:
     >>> ei = torch.tensor([[0, 1, 3, 4], [1, 0, 4, 3]])  # two graphs: an edge and a node
@@ -124,7 +126,10 @@ def wl_buckets(edge_index: Tensor, labels: Tensor, ptr: Tensor) -> Tensor:
     Returns:
         torch.Tensor: Shape :math:`[G]`, int64.
     """
-    colors = wl_colors(edge_index, labels)
+    return _buckets(wl_colors(edge_index, labels), ptr)
+
+
+def _buckets(colors: Tensor, ptr: Tensor) -> Tensor:
     sizes = ptr.diff()
     graph = torch.repeat_interleave(torch.arange(sizes.numel(), device=ptr.device), sizes)
     gen = torch.Generator().manual_seed(_HASH_SEED + 1)
@@ -172,7 +177,8 @@ def isomorphism_classes(edge_index: Tensor, labels: Tensor, ptr: Tensor, *,
             or int(ptr[-1]) != labels.numel():
         raise ValueError(f"ptr must run from 0 to the number of nodes ({labels.numel()}), "
                          f"shape [G + 1]; got {ptr.tolist()[:8]}")
-    buckets = wl_buckets(edge_index, labels, ptr)
+    colors = wl_colors(edge_index, labels)
+    buckets = _buckets(colors, ptr)
     if exact_max_nodes == 0:
         return buckets
     sizes = ptr.diff()
@@ -189,20 +195,29 @@ def isomorphism_classes(edge_index: Tensor, labels: Tensor, ptr: Tensor, *,
     edges = edge_index[:, order].cpu()
     edge_ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long)
     edge_ptr[1:] = torch.bincount(graph_of_edge.cpu(), minlength=sizes.numel()).cumsum(0)
-    ptr_list, labels_cpu = ptr.tolist(), labels.cpu()
+    ptr_list, colors_cpu = ptr.tolist(), colors.cpu()
     out = buckets.clone()
     for group in shared:
-        reps: list[tuple[int, nx.Graph]] = []
+        reps: list[tuple[int, nx.Graph, Tensor]] = []
         for g in group:
-            graph = _to_networkx(g, edges, edge_ptr, ptr_list, labels_cpu)
-            for rep, rep_graph in reps:
-                if nx.vf2pp_is_isomorphic(rep_graph, graph, node_label="label"):
+            graph = _to_networkx(g, edges, edge_ptr, ptr_list, colors_cpu)
+            spectrum = _spectrum(graph)
+            for rep, rep_graph, rep_spectrum in reps:
+                if torch.allclose(spectrum, rep_spectrum, atol=1e-6) and \
+                        nx.vf2pp_is_isomorphic(rep_graph, graph, node_label="label"):
                     out[g] = rep
                     break
             else:
-                reps.append((g, graph))
+                reps.append((g, graph, spectrum))
                 out[g] = g
     return out
+
+
+def _spectrum(graph: nx.Graph) -> Tensor:
+    r"""Sorted adjacency eigenvalues: unequal spectra prove two graphs non-isomorphic
+    before VF2++ searches (which on some WL-equivalent dense pairs takes minutes)."""
+    adjacency = torch.from_numpy(nx.to_numpy_array(graph, nodelist=range(len(graph))))
+    return torch.linalg.eigvalsh(adjacency)
 
 
 def _to_networkx(g: int, edges: Tensor, edge_ptr: Tensor, ptr: list[int],
