@@ -7,7 +7,12 @@ from torch_geometric.data import Data, InMemoryDataset
 from torch_geometric.loader import DataLoader
 
 from graphsampler.data import copies as copies_module
-from graphsampler.data.copies import attach_copy_ids, copy_summary, dataset_copy_ids
+from graphsampler.data.copies import (
+    attach_copy_ids,
+    copy_summary,
+    dataset_copy_ids,
+    dataset_copy_summary,
+)
 from graphsampler.data.isomorphism import (
     isomorphism_classes,
     node_labels,
@@ -174,6 +179,12 @@ def test_dataset_copy_ids_are_cached_beside_and_keyed_by_the_graphs(tmp_path, mo
         dataset_copy_ids(_tiny_dataset(), cache_dir=tmp_path, exact_max_nodes=0)
 
 
+def test_a_dataset_without_root_is_not_cached(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert dataset_copy_ids(_tiny_dataset()).tolist() == [0, 0, 2]
+    assert list(tmp_path.rglob("*")) == []
+
+
 def test_dataset_copy_ids_refuses_what_it_cannot_read():
     with pytest.raises(ValueError, match=r"^dataset must be a torch_geometric "
                                          r"InMemoryDataset with collated edge_index "
@@ -181,6 +192,12 @@ def test_dataset_copy_ids_refuses_what_it_cannot_read():
         dataset_copy_ids([Data()])
     with pytest.raises(ValueError, match=r"^dataset is a view \(an index or a slice"):
         dataset_copy_ids(_tiny_dataset()[:2])
+
+
+def test_dataset_copy_summary(tmp_path):
+    # classes {0, 1} (labels 0 and 1) and {2}: two of three right at best
+    assert dataset_copy_summary(_tiny_dataset(), cache_dir=tmp_path) == pytest.approx(
+        {"copy_share": 2 / 3, "largest_group": 2, "ceiling_accuracy": 200 / 3})
 
 
 def test_attach_copy_ids_gives_batches_their_ids(tmp_path):
