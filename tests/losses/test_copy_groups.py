@@ -106,3 +106,14 @@ def test_bad_groups_are_refused(kind, groups, shown):
                                          r"\[batch_size\] = \[3\] \(the copy-class id of "
                                          rf"each row\), got {shown}$"):
         LOSSES[kind]()(z1, z2, groups)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("kind", list(LOSSES))
+def test_cuda_matches_cpu_with_groups(kind):
+    z1, z2 = views(12, seed=6)
+    groups = torch.tensor([0, 0, 1, 1, 1, 2, 3, 4, 5, 5, 6, 7])
+    loss_fn = LOSSES[kind]()
+    expected = loss_fn(z1, z2, groups)
+    got = loss_fn(z1.cuda(), z2.cuda(), groups.cuda())
+    assert got.item() == pytest.approx(expected.item(), rel=1e-9)
