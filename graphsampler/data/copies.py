@@ -62,7 +62,7 @@ def dataset_copy_ids(dataset: InMemoryDataset, *,
             or "edge_index" not in dataset.slices:
         raise ValueError("dataset must be a torch_geometric InMemoryDataset with collated "
                          f"edge_index (e.g. a TUDataset), got {type(dataset).__name__}")
-    if len(dataset) != dataset.len():
+    if dataset._indices is not None:
         raise ValueError("dataset is a view (an index or a slice of another dataset): "
                          "compute the ids on the whole dataset, then index them")
     data, slices = dataset._data, dataset.slices

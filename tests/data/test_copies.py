@@ -192,6 +192,8 @@ def test_dataset_copy_ids_refuses_what_it_cannot_read():
         dataset_copy_ids([Data()])
     with pytest.raises(ValueError, match=r"^dataset is a view \(an index or a slice"):
         dataset_copy_ids(_tiny_dataset()[:2])
+    with pytest.raises(ValueError, match=r"^dataset is a view"):  # a shuffle: same length
+        dataset_copy_ids(_tiny_dataset()[torch.tensor([2, 0, 1])])
 
 
 def test_dataset_copy_summary(tmp_path):
