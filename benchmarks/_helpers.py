@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from graphsampler.bench.provenance import device_name, git_commit
-from graphsampler.callbacks import Callback
+from graphsampler.callback import Callback
 
 MIB = 2**20
 RESULTS = Path(__file__).parent / "results"

@@ -76,6 +76,14 @@ def _count_or_fraction(text: str) -> int | float:
                 f"got {text!r}") from None
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes", "on"):
+        return True
+    if text.lower() in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     r"""One flag per :class:`~graphsampler.bench.RunConfig` setting (``batch_size`` is
     ``--batch-size``), with its type, choices, default and help; ``dataset`` and
@@ -86,7 +94,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         kinds = [k for k in typing.get_args(hints[f.name]) or (hints[f.name],)
                  if k is not type(None)]
-        kind = _count_or_fraction if kinds == [int, float] else kinds[0]
+        kind = _count_or_fraction if kinds == [int, float] else \
+            _boolean if kinds == [bool] else kinds[0]
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
                             choices=_CHOICES.get(f.name), help=f.metadata["help"])
 

@@ -83,6 +83,9 @@ class RunConfig:
     bank: str = method_option(
         "projection", "what GraphCL puts in the sampler's bank: projection (first view), "
                       "both (both views' projections), encoder (first view)")
+    exclude_copies: bool = method_option(
+        False, "GraphCL: an anchor's isomorphic copies (graphsampler.data.copies, computed "
+               "from structure at load) are no negatives in the loss")
     num_candidates: int | float = sampler_option(
         0.03, "M: candidates per instance of the proximity graph (a float in (0, 1]: a "
               "fraction of the dataset size N; the paper's image setting is 1000)")
@@ -104,6 +107,12 @@ class RunConfig:
     dedupe_twins: float | None = sampler_option(
         None, "proximity samplers: cosine at and above which two graphs are twins; a "
               "batch holds at most one of each twin group (e.g. 0.999; default: none)")
+    dedupe_copies: bool = sampler_option(
+        False, "proximity samplers: a batch holds at most one graph of each isomorphism "
+               "class (graphsampler.data.copies, computed from structure at load)")
+    neighbor_offset: int = sampler_option(
+        0, "proximity samplers: p, skip each graph's p nearest candidates and link ranks "
+           "[p, p + k) (default: 0, the top k)")
     walk_fraction: float | None = sampler_option(
         None, "proximity samplers: fraction of each batch grown by the walk, in (0, 1]; "
               "the rest is drawn uniformly (default: 1, the whole batch)")
@@ -210,7 +219,7 @@ def _check_types(config: RunConfig) -> None:
         if value is None and type(None) in kinds:
             continue
         ok = (int, float) if float in kinds else tuple(k for k in kinds if k is not type(None))
-        if isinstance(value, bool) or not isinstance(value, ok):
+        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, ok):
             name = " or ".join(k.__name__ for k in kinds if k is not type(None))
             raise ValueError(f"{f.name} must be {name}, got {value!r}")
 

@@ -17,6 +17,7 @@ from graphsampler.bench.record import Record
 from graphsampler.bench.registry import METHODS
 from graphsampler.callback import Callback
 from graphsampler.data import IndexedDataset
+from graphsampler.data.copies import attach_copy_ids
 from graphsampler.distributed import is_main_process, main_process_first
 from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.eval.svm import svm_cv
@@ -71,10 +72,16 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     git_commit()  # the code this process imported, before the checkout can change
     seed_everything(config.seed)  # the model's initialisation; train() seeds its loop again
     spec = METHODS[config.method]
+    copies = any(config.settings().get(k) for k in ("exclude_copies", "dedupe_copies"))
     with main_process_first():  # one rank extracts and processes the dataset files
-        dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root))
+        graphs = spec.prepare(config.dataset, config.data_root)
+        if copies:  # isomorphism classes (batch.copy_id), cached beside the dataset
+            graphs = attach_copy_ids(graphs)
+        dataset = IndexedDataset(graphs)
     method = config.build_method(dataset.num_features)
     sampler = config.build_sampler(len(dataset))
+    if getattr(sampler, "dedupe_copies", False):
+        sampler.set_copy_ids(graphs.copy_id)
     result = train(method, dataset, sampler, epochs=config.epochs, lr=config.lr,
                    device=device, seed=config.seed, checkpoint=checkpoint, progress=progress,
                    precision=config.precision,

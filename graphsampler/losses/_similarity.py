@@ -6,6 +6,8 @@ its positive is row :math:`i` of ``z2`` and its :math:`B - 1` negatives are the 
 rows :math:`j \neq i` of ``z2``.  They differ only in how they weight those negatives,
 so the similarity logits, the input checks and the debiased estimator live here once.
 """
+from __future__ import annotations
+
 import math
 
 import torch
@@ -87,33 +89,87 @@ def cosine_logits(z1: Tensor, z2: Tensor, temperature: float) -> Tensor:
     return F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).t() / temperature
 
 
-def negative_logsumexp(scores: Tensor) -> Tensor:
-    r"""Row-wise :math:`\log \sum_{j \neq i} \exp(\text{scores}_{ij})`, i.e. the
-    log-sum-exp over each anchor's negatives (the off-diagonal entries).
+def negative_mask(logits: Tensor, groups: Tensor | None = None) -> Tensor:
+    r"""Which pairs are negatives: :math:`j \neq i`, and with ``groups``, also
+    :math:`g_j \neq g_i` (an anchor's copies are no negatives). An anchor that would
+    keep no negative keeps its :math:`B - 1` instead, so that every row stays finite;
+    :func:`anchor_mean` leaves it out of the loss.
+
+    Args:
+        logits (torch.Tensor): Scores, shape :math:`[B, B]`.
+        groups (torch.Tensor, optional): Group (copy-class) ids, shape :math:`[B]`,
+            integers. (default: :obj:`None`, every other row is a negative)
+
+    Returns:
+        torch.Tensor: Boolean, shape :math:`[B, B]`.
+
+    Example:
+        >>> negative_mask(torch.zeros(3, 3), torch.tensor([5, 5, 2])).int()
+        tensor([[0, 0, 1],
+                [0, 0, 1],
+                [1, 1, 0]], dtype=torch.int32)
+    """
+    size = logits.size(0)
+    negatives = ~torch.eye(size, dtype=torch.bool, device=logits.device)
+    if groups is None:
+        return negatives
+    if not isinstance(groups, Tensor) or groups.shape != (size,) \
+            or groups.is_floating_point() or groups.is_complex():
+        shape = tuple(groups.shape) if isinstance(groups, Tensor) else type(groups).__name__
+        raise ValueError(f"groups must be an integer tensor of shape [batch_size] = "
+                         f"[{size}] (the copy-class id of each row), got {shape}")
+    groups = groups.to(logits.device)
+    distinct = negatives & (groups[:, None] != groups[None, :])
+    return torch.where(distinct.any(dim=1, keepdim=True), distinct, negatives)
+
+
+def anchor_mean(per_anchor: Tensor, negatives: Tensor, groups: Tensor | None) -> Tensor:
+    r"""The mean of the per-anchor losses :math:`[B]` over the anchors that kept a
+    negative (all of them without ``groups``); zero, with a graph, if none did."""
+    if groups is None:
+        return per_anchor.mean()
+    kept = (negatives & (groups.to(negatives.device)[:, None]
+                         != groups.to(negatives.device)[None, :])).any(dim=1)
+    if bool(kept.all()):
+        return per_anchor.mean()
+    if not bool(kept.any()):
+        return per_anchor.sum() * 0.0
+    return per_anchor[kept].mean()
+
+
+def negative_logsumexp(scores: Tensor, negatives: Tensor | None = None) -> Tensor:
+    r"""Row-wise :math:`\log \sum_{j \in N(i)} \exp(\text{scores}_{ij})`, i.e. the
+    log-sum-exp over each anchor's negatives :math:`N(i)` (the off-diagonal entries, or
+    the ``True`` entries of ``negatives``, :func:`negative_mask`).
 
     Args:
         scores (torch.Tensor): Square score matrix, shape :math:`[B, B]`, :math:`B \geq 2`.
+        negatives (torch.Tensor, optional): Boolean, shape :math:`[B, B]`.
 
     Returns:
         torch.Tensor: Shape :math:`[B]`.
     """
-    eye = torch.eye(scores.size(0), dtype=torch.bool, device=scores.device)
-    return scores.masked_fill(eye, -math.inf).logsumexp(dim=1)
+    if negatives is None:
+        negatives = ~torch.eye(scores.size(0), dtype=torch.bool, device=scores.device)
+    return scores.masked_fill(~negatives, -math.inf).logsumexp(dim=1)
 
 
 def debiased_nce(logits: Tensor, log_neg_mass: Tensor, tau_plus: float,
-                 temperature: float) -> Tensor:
+                 temperature: float, num_neg: Tensor | None = None) -> Tensor:
     r"""The debiased contrastive objective shared by DCL and HCL, in log space.
 
-    With :math:`p_i = e^{s_{ii}}`, :math:`N = B - 1` negatives and a negative mass
+    With :math:`p_i = e^{s_{ii}}`, :math:`N = B - 1` negatives (or the anchor's own
+    count :math:`N_i`, ``num_neg``, where copies are left out) and a negative mass
     :math:`M_i` (the plain sum :math:`\sum_{j \neq i} e^{s_{ij}}` for DCL, the
     importance-reweighted sum for HCL), it computes
 
     .. math::
         N^g_i = \max\left(\frac{M_i - N \tau^+ p_i}{1 - \tau^+},\;
                 N e^{-1/T}\right), \qquad
-        \mathcal{L} = \frac{1}{B} \sum_i -\log \frac{p_i}{p_i + N^g_i}
-                    = \frac{1}{B} \sum_i \operatorname{softplus}(\log N^g_i - s_{ii}).
+        \ell_i = -\log \frac{p_i}{p_i + N^g_i}
+               = \operatorname{softplus}(\log N^g_i - s_{ii}),
+
+    the per-anchor terms whose mean is the loss.
 
     Everything stays in log space, so no :math:`e^{s/T}` is ever formed and small
     temperatures cannot overflow. The one step that cannot be a log-sum-exp is the
@@ -128,21 +184,25 @@ def debiased_nce(logits: Tensor, log_neg_mass: Tensor, tau_plus: float,
         log_neg_mass (torch.Tensor): :math:`\log M_i`, shape :math:`[B]`.
         tau_plus (float): Class prior :math:`\tau^+ \in [0, 1)`.
         temperature (float): The temperature :math:`T` used to build :obj:`logits`.
+        num_neg (torch.Tensor, optional): Each anchor's :math:`N`, shape :math:`[B]`
+            (default: :math:`B - 1` for all).
 
     Returns:
-        torch.Tensor: The scalar loss.
+        torch.Tensor: The per-anchor losses, shape :math:`[B]`.
     """
-    num_neg = logits.size(0) - 1
+    if num_neg is None:
+        num_neg = logits.new_full((logits.size(0),), logits.size(0) - 1)
+    log_num_neg = num_neg.to(logits.dtype).log()
     log_pos = logits.diagonal()
-    log_floor = math.log(num_neg) - 1.0 / temperature
+    log_floor = log_num_neg - 1.0 / temperature
     log_ng = log_neg_mass
     if tau_plus > 0:
         # log of N * tau_plus * p_i / M_i; the debiased mass is positive iff it is < 0.
-        log_ratio = log_pos - log_neg_mass + math.log(num_neg * tau_plus)
+        log_ratio = log_pos - log_neg_mass + log_num_neg + math.log(tau_plus)
         valid = log_ratio < 0
         safe_ratio = torch.where(valid, log_ratio, torch.full_like(log_ratio, -1.0))
         debiased = (log_neg_mass + torch.log1p(-torch.exp(safe_ratio))
                     - math.log1p(-tau_plus))
-        log_ng = torch.where(valid, debiased, torch.full_like(debiased, log_floor))
-    log_ng = torch.clamp(log_ng, min=log_floor)
-    return F.softplus(log_ng - log_pos).mean()
+        log_ng = torch.where(valid, debiased, log_floor)
+    log_ng = torch.maximum(log_ng, log_floor)
+    return F.softplus(log_ng - log_pos)

@@ -1,13 +1,17 @@
 r"""Debiased contrastive loss (Chuang et al., NeurIPS 2020)."""
+from __future__ import annotations
+
 import torch
 from torch import Tensor
 
 from graphsampler.losses._similarity import (
+    anchor_mean,
     check_tau_plus,
     check_temperature,
     cosine_logits,
     debiased_nce,
     negative_logsumexp,
+    negative_mask,
 )
 from graphsampler.precision import float32_loss
 
@@ -51,18 +55,25 @@ class DCLLoss(torch.nn.Module):
         self.tau_plus = check_tau_plus(tau_plus)
 
     @float32_loss
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
+    def forward(self, z1: Tensor, z2: Tensor, groups: Tensor | None = None) -> Tensor:
         r"""Args:
             z1 (torch.Tensor): Anchor view, shape :math:`[B, d]`, :math:`B \geq 2`.
             z2 (torch.Tensor): Positive view, shape :math:`[B, d]`.
+            groups (torch.Tensor, optional): Copy-class ids of the rows, shape
+                :math:`[B]` (``batch.copy_id``): row :math:`j` is no negative of anchor
+                :math:`i` when :math:`g_j = g_i`, so that an anchor's copies (graphs
+                isomorphic to it) are not pushed away. An anchor whose every other
+                row is a copy is left out of the mean. (default: :obj:`None`)
 
         Returns:
             torch.Tensor: The scalar loss, float32 for bfloat16 or float16 inputs
             (:func:`~graphsampler.precision.float32_loss`).
         """
         logits = cosine_logits(z1, z2, self.temperature)
-        return debiased_nce(logits, negative_logsumexp(logits), self.tau_plus,
-                            self.temperature)
+        negatives = negative_mask(logits, groups)
+        per_anchor = debiased_nce(logits, negative_logsumexp(logits, negatives),
+                                  self.tau_plus, self.temperature, negatives.sum(dim=1))
+        return anchor_mean(per_anchor, negatives, groups)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}, tau_plus={self.tau_plus}"

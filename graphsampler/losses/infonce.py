@@ -1,11 +1,15 @@
 r"""InfoNCE as GraphCL (You et al., 2020) implements it for unsupervised TU graphs."""
+from __future__ import annotations
+
 import torch
 from torch import Tensor
 
 from graphsampler.losses._similarity import (
+    anchor_mean,
     check_temperature,
     cosine_logits,
     negative_logsumexp,
+    negative_mask,
 )
 from graphsampler.precision import float32_loss
 
@@ -43,17 +47,24 @@ class InfoNCELoss(torch.nn.Module):
         self.temperature = check_temperature(temperature)
 
     @float32_loss
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
+    def forward(self, z1: Tensor, z2: Tensor, groups: Tensor | None = None) -> Tensor:
         r"""Args:
             z1 (torch.Tensor): Anchor view, shape :math:`[B, d]`, :math:`B \geq 2`.
             z2 (torch.Tensor): Positive view, shape :math:`[B, d]`.
+            groups (torch.Tensor, optional): Copy-class ids of the rows, shape
+                :math:`[B]` (``batch.copy_id``): row :math:`j` is no negative of anchor
+                :math:`i` when :math:`g_j = g_i`, so that an anchor's copies (graphs
+                isomorphic to it) are not pushed away. An anchor whose every other
+                row is a copy is left out of the mean. (default: :obj:`None`)
 
         Returns:
             torch.Tensor: The scalar loss, float32 for bfloat16 or float16 inputs
             (:func:`~graphsampler.precision.float32_loss`).
         """
         logits = cosine_logits(z1, z2, self.temperature)
-        return (negative_logsumexp(logits) - logits.diagonal()).mean()
+        negatives = negative_mask(logits, groups)
+        per_anchor = negative_logsumexp(logits, negatives) - logits.diagonal()
+        return anchor_mean(per_anchor, negatives, groups)
 
     def extra_repr(self) -> str:
         return f"temperature={self.temperature}"

@@ -51,6 +51,10 @@ class GraphCL(ContrastiveMethod):
         first_view (str): Augmentation of the first view. (default: :obj:`"none"`)
         bank (str): What :meth:`training_step` returns for the bank: ``"projection"``,
             ``"both"`` or ``"encoder"``. (default: :obj:`"projection"`)
+        exclude_copies (bool): Pass ``batch.copy_id`` (isomorphism classes,
+            :func:`graphsampler.data.copies.attach_copy_ids`) to the loss as ``groups``,
+            so that an anchor's copies are not among its negatives; a batch without
+            ``copy_id`` is then an error. (default: :obj:`False`)
 
     Example:
         .. code-block:: python
@@ -63,11 +67,14 @@ class GraphCL(ContrastiveMethod):
     def __init__(self, in_channels: int, loss: str = "infonce", *, hidden_channels: int = 32,
                  num_layers: int = 3, temperature: float = 0.2,
                  augmentation: str = "random2", first_view: str = "none",
-                 bank: str = "projection") -> None:
+                 bank: str = "projection", exclude_copies: bool = False) -> None:
         super().__init__()
         if bank not in BANK_CONTENTS:
             raise ValueError(f"bank must be one of {', '.join(BANK_CONTENTS)}, got {bank!r}")
         self.bank = bank
+        if not isinstance(exclude_copies, bool):
+            raise ValueError(f"exclude_copies must be True or False, got {exclude_copies!r}")
+        self.exclude_copies = exclude_copies
         self.encoder = GINEncoder(in_channels, hidden_channels, num_layers)
         self.head = ProjectionHead(self.encoder.out_channels)
         self.loss = make_loss(loss, temperature)
@@ -88,7 +95,16 @@ class GraphCL(ContrastiveMethod):
             kept = torch.cat([F.normalize(z1, dim=1), F.normalize(z2, dim=1)], dim=1)
         else:
             kept = h1
-        return self.loss(z1, z2), kept
+        return self.loss(z1, z2, self._copy_groups(batch)), kept
+
+    def _copy_groups(self, batch: Batch) -> Tensor | None:
+        if not self.exclude_copies:
+            return None
+        groups = getattr(batch, "copy_id", None)
+        if groups is None:
+            raise ValueError("exclude_copies needs batch.copy_id: load the dataset through "
+                             "graphsampler.data.copies.attach_copy_ids(dataset)")
+        return groups
 
     @torch.no_grad()
     def embed(self, batch: Batch) -> Tensor:

@@ -115,7 +115,7 @@ class AdaptiveProximityBatchSampler(ProximityBatchSampler):
         full = torch.stack([b for b in planned if b.numel() == self.batch_size])
         ratio = hardness_ratio(self.bank.embeddings, full, generator=progress.generator)
         log_m = math.log(self.num_candidates) + self.gain * (self.target_hardness - ratio)
-        low, high = self.num_neighbors + 1, self.num_items
+        low, high = self.num_neighbors + self.neighbor_offset + 1, self.num_items
         self.num_candidates = int(round(min(max(math.exp(log_m), low), high)))
         self.stats.setdefault("hardness_ratio", []).append(ratio)
         self.stats.setdefault("num_candidates", []).append(self.num_candidates)

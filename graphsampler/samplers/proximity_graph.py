@@ -61,6 +61,7 @@ def build_proximity_graph(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     return_candidates: bool = False,
     twin_threshold: float | None = None,
+    neighbor_offset: int = 0,
 ) -> Tensor | tuple[Tensor, Tensor]:
     r"""Builds the directed proximity graph of BatchSampler (Yang et al., KDD 2023).
 
@@ -87,6 +88,10 @@ def build_proximity_graph(
             anchor is at least this are its twins (the same instance to the encoder):
             they rank below every other candidate, so an anchor links to a twin only
             when it has fewer than :math:`k` other candidates. (default: :obj:`None`)
+        neighbor_offset (int): :math:`p`: skip each anchor's :math:`p` most similar
+            candidates and link its ranks :math:`[p, p + k)` (rank 0 the most similar;
+            :math:`p + k < M`), so that the nearest, the likeliest false negatives, are
+            left out. (default: :obj:`0`, the top :math:`k`)
         return_candidates (bool): Also return the candidate draw, shape
             :obj:`[ceil(N / ANCHORS_PER_DRAW), M]` (row :obj:`g` serves anchors
             :obj:`g * ANCHORS_PER_DRAW ...`); when :math:`M \geq N`, one row holding
@@ -106,14 +111,21 @@ def build_proximity_graph(
         raise ValueError("embeddings must be a 2-D tensor [N, d]")
     n, d = embeddings.shape
     check_int(num_candidates, "num_candidates", 1)
+    offset = check_int(neighbor_offset, "neighbor_offset", 0)
     exact = num_candidates >= n
     pool = n - 1 if exact else num_candidates - 1  # candidates left once the anchor is out
     if isinstance(num_neighbors, int) and not isinstance(num_neighbors, bool) and \
-            num_neighbors > pool:
+            num_neighbors + offset > pool:
+        if offset == 0:
+            raise ValueError(
+                f"num_neighbors={num_neighbors} must be smaller than num_candidates="
+                f"{num_candidates} and than the number of instances N={n}: lower "
+                "num_neighbors or raise num_candidates"
+            )
         raise ValueError(
-            f"num_neighbors={num_neighbors} must be smaller than num_candidates="
-            f"{num_candidates} and than the number of instances N={n}: lower "
-            "num_neighbors or raise num_candidates"
+            f"neighbor_offset + num_neighbors = {offset} + {num_neighbors} must be smaller "
+            f"than num_candidates={num_candidates} and than the number of instances N={n}: "
+            "lower them or raise num_candidates"
         )
     check_int(num_neighbors, "num_neighbors", 1)
     check_int(memory_budget, "memory_budget", 1)
@@ -139,7 +151,7 @@ def build_proximity_graph(
             scores = _demote_twins(emb[start:stop] @ emb.T, twin_threshold)
             rows = torch.arange(stop - start, device=device)
             scores[rows, rows + start] = float("-inf")
-            out[start:stop] = scores.topk(num_neighbors, dim=1, sorted=False).indices
+            out[start:stop] = _ranks(scores, num_neighbors, offset, dim=1)
         if return_candidates:
             return out, torch.arange(n, device=device)[None]
         return out
@@ -162,7 +174,7 @@ def build_proximity_graph(
         hit = cand.gather(1, pos) == anchors  # [g, group]
         g_idx, a_idx = hit.nonzero(as_tuple=True)
         scores[g_idx, pos[g_idx, a_idx], a_idx] = float("-inf")
-        top = scores.topk(num_neighbors, dim=1, sorted=False).indices  # [g, k, group]
+        top = _ranks(scores, num_neighbors, offset, dim=1)  # [g, k, group]
         nbr = cand.gather(1, top.flatten(1)).view(num_groups, num_neighbors, group)
         nbr = nbr.transpose(1, 2).reshape(num_groups * group, num_neighbors)
         out[start:stop] = nbr[: stop - start]
@@ -171,6 +183,13 @@ def build_proximity_graph(
     if return_candidates:
         return out, torch.cat(drawn)
     return out
+
+
+def _ranks(scores: Tensor, k: int, offset: int, dim: int) -> Tensor:
+    r"""Indices of the ranks ``[offset, offset + k)`` of ``scores`` along ``dim``."""
+    if offset == 0:
+        return scores.topk(k, dim=dim, sorted=False).indices
+    return scores.topk(offset + k, dim=dim, sorted=True).indices.narrow(dim, offset, k)
 
 
 def twin_groups(embeddings: Tensor, threshold: float, *,

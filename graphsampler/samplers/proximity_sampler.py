@@ -1,13 +1,15 @@
 r"""BatchSampler / ProSampler: batches grown by random walks on a proximity graph."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from torch import Tensor
 
 from graphsampler.samplers._checks import (
     check_fraction,
+    check_indices,
     check_int,
     check_restart_prob,
     check_twin_threshold,
@@ -18,6 +20,10 @@ from graphsampler.samplers.hard import HardBatchSampler
 from graphsampler.samplers.proximity_graph import build_proximity_graph, twin_groups
 from graphsampler.samplers.schedule import restart_schedule as restart_schedule_named
 from graphsampler.samplers.walk import random_walk_with_restart
+
+#: Share of an epoch's grown batch slots filled by uniform top-ups above which the
+#: sampler warns (once per sampler) that its batches are mostly uniform.
+TOP_UP_WARNING = 0.5
 
 
 class ProximityBatchSampler(HardBatchSampler):
@@ -59,6 +65,14 @@ class ProximityBatchSampler(HardBatchSampler):
             negative to learn from (1-WL-equivalent graphs under a GIN are the same
             point); a walk through a cluster of them fills a batch with copies. Scores
             all :math:`N^2` pairs per rebuild. (default: :obj:`None`)
+        dedupe_copies (bool): A batch holds at most one instance of each copy group,
+            as with ``dedupe_twins``, the groups being fixed ids given by
+            :meth:`set_copy_ids` (e.g. isomorphism classes from
+            :func:`graphsampler.data.copies.dataset_copy_ids`) instead of read from the
+            bank. (default: :obj:`False`)
+        neighbor_offset (int): :math:`p`: each instance links to its candidates of
+            ranks :math:`[p, p + k)` instead of its top :math:`k`
+            (:func:`build_proximity_graph`); :math:`p + k < M`. (default: :obj:`0`)
         walk_fraction (float): Fraction of each batch grown by the walk, in
             :math:`(0, 1]`: the walk stops at its first :math:`\max(1,
             \mathrm{round}(fB))` distinct instances and the rest of the batch is drawn
@@ -88,7 +102,8 @@ class ProximityBatchSampler(HardBatchSampler):
                  restart_prob: float | Callable[[int], float] = 0.2,
                  restart_schedule: Literal["constant", "decay"] = "constant",
                  max_steps: int | None = None, dedupe_twins: float | None = None,
-                 walk_fraction: float = 1.0, **kwargs: Any) -> None:
+                 walk_fraction: float = 1.0, dedupe_copies: bool = False,
+                 neighbor_offset: int = 0, **kwargs: Any) -> None:
         super().__init__(num_items, batch_size, **kwargs)
         m, k = resolve_sizes(num_candidates, num_neighbors, num_items, batch_size)
         if k >= m:
@@ -106,8 +121,23 @@ class ProximityBatchSampler(HardBatchSampler):
                              "callable restart_prob is a schedule already")
         if not callable(restart_prob):
             restart_prob = restart_schedule_named(restart_schedule, restart_prob)
+        offset = check_int(neighbor_offset, "neighbor_offset", 0)
+        if k + offset >= min(m, num_items):
+            raise ValueError(
+                f"neighbor_offset + num_neighbors ({offset} + {k}) must be smaller than "
+                f"num_candidates ({m}) and than the number of instances ({num_items}): "
+                "each instance links its candidates of ranks [p, p + k)")
+        if not isinstance(dedupe_copies, bool):
+            raise ValueError(f"dedupe_copies must be True or False, got {dedupe_copies!r}")
+        if dedupe_copies and dedupe_twins is not None:
+            raise ValueError("dedupe_copies and dedupe_twins both choose a batch's groups: "
+                             "set one of them")
         self.num_candidates = m
         self.num_neighbors = k
+        self.neighbor_offset = offset
+        self.dedupe_copies = dedupe_copies
+        self._copy_ids: Tensor | None = None
+        self._warned = False
         self.restart_prob = restart_prob
         self.max_steps = None if max_steps is None else check_int(max_steps, "max_steps", 0)
         self.dedupe_twins = check_twin_threshold(dedupe_twins, "dedupe_twins")
@@ -120,11 +150,30 @@ class ProximityBatchSampler(HardBatchSampler):
         alpha = self.restart_prob(epoch) if callable(self.restart_prob) else self.restart_prob
         return check_restart_prob(alpha)
 
+    def set_copy_ids(self, copy_ids: Tensor) -> None:
+        r"""Sets the copy group of every instance, for ``dedupe_copies``.
+
+        Args:
+            copy_ids (torch.Tensor): Group ids in :math:`[0, N)`, shape :obj:`[N]`
+                (:func:`graphsampler.data.copies.dataset_copy_ids`: each graph's
+                smallest isomorphic index).
+        """
+        ids = check_indices(copy_ids, self.num_items, "copy_ids")
+        if ids.numel() != self.num_items:
+            raise ValueError(f"copy_ids must hold one id per instance, shape "
+                             f"[{self.num_items}], got {list(copy_ids.shape)}")
+        self._copy_ids = ids
+
     def _refresh(self, progress: EpochProgress) -> None:
         self._graph = build_proximity_graph(
             self.bank.embeddings, self.num_neighbors, self.num_candidates,
             generator=progress.generator, memory_budget=self.memory_budget,
-            twin_threshold=self.twin_threshold)
+            twin_threshold=self.twin_threshold, neighbor_offset=self.neighbor_offset)
+        if self.dedupe_copies:
+            if self._copy_ids is None:
+                raise ValueError("dedupe_copies needs the instances' copy ids: call "
+                                 "sampler.set_copy_ids(ids) before the first hard epoch")
+            self._groups = self._copy_ids.to(self.device)
         if self.dedupe_twins is not None:
             self._groups = twin_groups(self.bank.embeddings, self.dedupe_twins,
                                        memory_budget=self.memory_budget)
@@ -139,13 +188,28 @@ class ProximityBatchSampler(HardBatchSampler):
                                         num_walked=max(1, round(self.walk_fraction
                                                                 * self.batch_size)))
         self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + walk.num_filled
+        self.stats["walk_slots"] = self.stats.get("walk_slots", 0) + walk.batches.numel()
         self.stats["walk_steps"] = max(self.stats.get("walk_steps", 0), walk.steps)
         return walk.batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from super().__iter__()
+        filled, slots = self.stats.get("walk_filled", 0), self.stats.get("walk_slots", 0)
+        if slots and filled > TOP_UP_WARNING * slots and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"{type(self).__name__}: {filled / slots:.0%} of epoch "
+                f"{self.stats['epoch']}'s batch slots were uniform top-ups (walks found "
+                f"too few graphs: N={self.num_items}, B={self.batch_size}, "
+                f"M={self.num_candidates}, k={self.num_neighbors}), so its batches are "
+                "mostly uniform; raise num_neighbors or num_candidates, or lower "
+                "batch_size", UserWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(num_items={self.num_items}, "
                 f"batch_size={self.batch_size}, num_candidates={self.num_candidates}, "
                 f"num_neighbors={self.num_neighbors}, restart_prob={self.restart_prob}, "
                 f"epoch={self.epoch_rule!r}, twin_threshold={self.twin_threshold}, "
-                f"dedupe_twins={self.dedupe_twins}, walk_fraction={self.walk_fraction}, "
+                f"dedupe_twins={self.dedupe_twins}, dedupe_copies={self.dedupe_copies}, "
+                f"neighbor_offset={self.neighbor_offset}, walk_fraction={self.walk_fraction}, "
                 f"seed={self.seed})")

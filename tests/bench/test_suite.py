@@ -119,9 +119,9 @@ def test_datasets_filter(tmp_path):
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "epoch=3", r"cell 1: unknown key\(s\) epoch; allowed: methods, losses, datasets, samplers, "
                 r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, bank, "
-                r"num_candidates, num_neighbors, restart_prob, restart_schedule, epoch_rule, "
-                r"twin_threshold, dedupe_twins, walk_fraction, target_hardness, "
-                r"precision"),
+                r"exclude_copies, num_candidates, num_neighbors, restart_prob, "
+                r"restart_schedule, epoch_rule, twin_threshold, dedupe_twins, dedupe_copies, "
+                r"neighbor_offset, walk_fraction, target_hardness, precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation='random9'", r"cell 1: unknown GraphCL augmentation 'random9'; choose one of "),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
