@@ -21,6 +21,7 @@ from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
 from graphsampler.methods.base import ContrastiveMethod
 from graphsampler.precision import check_precision
 from graphsampler.samplers import BaseBatchSampler
+from graphsampler.samplers._checks import resolve_count
 
 #: Settings that say where a run computes and reads, not what it computes.
 PLACE = ("device", "data_root")
@@ -143,7 +144,7 @@ class RunConfig:
             object.__setattr__(self, "hidden_channels",
                                keyword_defaults(spec.model)["hidden_channels"])
         _check_method(self.method, self.loss, tuple(self._options("method").items()))
-        self.build_sampler(_PROBE_ITEMS)
+        self._check_sampler()
 
     def _options(self, owner: str) -> dict[str, Any]:
         cls = METHODS[self.method].model if owner == "method" else SAMPLERS[self.sampler]
@@ -151,6 +152,30 @@ class RunConfig:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.metadata["owner"] == owner and f.name in accepted
                 and getattr(self, f.name) is not None}
+
+    def _check_sampler(self) -> None:
+        # Without the dataset, N is unknown: counts and fractions are checked as values
+        # (and k < M where both are counts), the other options by building the sampler
+        # for a stand-in N with the counts left at their defaults. The check against the
+        # real N is check_size's, once the dataset is known.
+        options = self._options("sampler")
+        counts = {name: options.pop(name) for name in list(options) if name in _COUNTS}
+        for name, value in counts.items():
+            resolve_count(value, 1, name)
+        m, k = counts.get("num_candidates"), counts.get("num_neighbors")
+        if type(m) is int and type(k) is int and k >= m:
+            raise ValueError(f"num_neighbors ({k}) must be smaller than num_candidates "
+                             f"({m}): each instance keeps its k best of M candidates")
+        SAMPLERS[self.sampler](_PROBE_ITEMS, self.batch_size, seed=self.seed, **options)
+
+    def check_size(self, num_items: int) -> None:
+        r"""Checks the run against a dataset of ``num_items`` graphs (the batch size,
+        counts and fractions of :math:`N`), with a one-line ``ValueError`` naming the
+        dataset and :math:`N`, before any training."""
+        try:
+            self.build_sampler(num_items)
+        except ValueError as err:
+            raise ValueError(f"{self.dataset} has {num_items} graphs: {err}") from None
 
     def build_method(self, num_features: int) -> ContrastiveMethod:
         r"""The method's model for graphs with ``num_features`` node features."""
@@ -184,6 +209,11 @@ class RunConfig:
         new ones take their defaults)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in config.items() if k in names})
+
+
+#: The settings given as a count or a fraction of the dataset size N (``int | float``).
+_COUNTS = tuple(name for name, hint in typing.get_type_hints(RunConfig).items()
+                if set(typing.get_args(hint)) == {int, float})
 
 
 def _make_method(method: str, loss: str, options: dict[str, Any],

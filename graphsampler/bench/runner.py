@@ -56,6 +56,7 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     spec = METHODS[config.method]
     with main_process_first():  # one rank extracts and processes the dataset files
         dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root))
+    config.check_size(len(dataset))  # the real N, before any training
     method = config.build_method(dataset.num_features)
     sampler = config.build_sampler(len(dataset))
     result = train(method, dataset, sampler, epochs=config.epochs, lr=config.lr,

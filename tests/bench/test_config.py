@@ -100,3 +100,19 @@ def test_a_new_method_is_one_file_plus_one_registry_line(monkeypatch):
     assert record["method"] == "toy" and record["config"]["lr"] == 0.05
     assert len(record["fold_accuracies"]) == 10 and 0 <= record["accuracy_mean"] <= 100
     assert len(record["history"]) == 1 and "neg_cos_mean" in record["history"][0]
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_candidates=100),
+                                    dict(num_candidates=100, num_neighbors=0.01)])
+def test_counts_are_checked_as_the_sampler_checks_them_with_the_real_n(kwargs):
+    # A count alone is no error without the dataset: the fraction it goes with resolves
+    # against the real N (MUTAG: 188 graphs), as the Python API resolves it.
+    config = RunConfig(sampler="proximity", **kwargs)
+    ProximityBatchSampler(188, 128, **kwargs)
+    config.check_size(188)
+    assert config.build_sampler(188).num_items == 188
+    with pytest.raises(ValueError) as sampler_error:
+        ProximityBatchSampler(100_000, 128, **kwargs)
+    with pytest.raises(ValueError) as config_error:
+        config.check_size(100_000)
+    assert str(config_error.value) == f"MUTAG has 100000 graphs: {sampler_error.value}"
