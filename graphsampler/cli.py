@@ -7,14 +7,17 @@ that was computed is never lost (printed on stdout when its file cannot take it)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import statistics
 import sys
+import tempfile
 import typing
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.registry import METHODS, SAMPLERS
@@ -85,15 +88,48 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         kinds = [k for k in typing.get_args(hints[f.name]) or (hints[f.name],)
                  if k is not type(None)]
+        if kinds == [bool]:
+            parser.add_argument(f"--{f.name.replace('_', '-')}", action="store_true",
+                                default=f.default, help=f.metadata["help"])
+            continue
         kind = _count_or_fraction if kinds == [int, float] else kinds[0]
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
                             choices=_CHOICES.get(f.name), help=f.metadata["help"])
 
 
 def _configs(args: argparse.Namespace) -> list[RunConfig]:
-    names = {f.name for f in dataclasses.fields(RunConfig)} - {"dataset", "seed"}
-    values = {name: getattr(args, name) for name in names}
-    return [RunConfig(dataset=args.dataset, seed=seed, **values) for seed in args.seeds]
+    fields = [f for f in dataclasses.fields(RunConfig) if f.name not in ("dataset", "seed")]
+    values = {f.name: getattr(args, f.name) for f in fields}
+    configs = [RunConfig(dataset=args.dataset, seed=seed, **values) for seed in args.seeds]
+    given = [f.name for f in fields if values[f.name] != f.default]
+    reason = configs[0].inapplicable(given)
+    if reason is not None:
+        name = reason.split()[0]
+        raise ValueError(f"--{name.replace('_', '-')}{reason[len(name):]}")
+    return configs
+
+
+def _check_before_work(configs: Sequence[RunConfig]) -> None:
+    r"""What can be known before any run: each dataset's name and source (a typo in a
+    suite is found once, not by each of its runs), and the runs against the dataset
+    sizes of the manifest (a count of N, a last batch of one graph)."""
+    from graphsampler.data.manifest import tu_manifest
+    from graphsampler.data.tu import check_tu_source
+    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
+        check_tu_source(dataset, root)
+    sizes = {name: row["graphs"] for name, row in tu_manifest().items()}
+    for config in configs:
+        if config.dataset in sizes:
+            config.check_size(sizes[config.dataset])
+
+
+def _warn_slow_bf16(configs: Sequence[RunConfig], device: Any) -> None:
+    from graphsampler.precision import cpu_has_bf16
+    if device.type == "cpu" and any(c.precision == "bf16" for c in configs) \
+            and not cpu_has_bf16():
+        print("graphsampler: warning: --precision bf16 on a CPU without bfloat16 "
+              "instructions (avx512_bf16, amx_bf16) trains far slower than fp32; "
+              "keep fp32 here", file=sys.stderr)
 
 
 def check_output(path: Path, *, folder: bool) -> Path:
@@ -110,16 +146,38 @@ def check_output(path: Path, *, folder: bool) -> Path:
     target = path if path.exists() else existing
     if not os.access(target, os.W_OK):
         raise ValueError(f"{flag}: {target} is not writable")
+    created = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if folder:
+            with tempfile.TemporaryFile(dir=parent):
+                pass
+        else:
+            existed = path.exists()
+            with path.open("a"):
+                pass
+            if not existed:
+                path.unlink()
+    except OSError as err:
+        raise ValueError(f"{flag}: cannot write there ({err.strerror})") from None
+    finally:
+        for p in reversed(created):  # deepest first: leave nothing behind
+            try:
+                p.rmdir()
+            except OSError:
+                break
     return path
 
 
 def summary_line(records: Sequence[dict[str, Any]]) -> str:
     r"""``method/loss dataset sampler: mean +- std over seeds (n seeds)``."""
     accs = [r["accuracy_mean"] for r in records]
-    std = statistics.stdev(accs) if len(accs) > 1 else 0.0
     r = records[0]
-    return (f"{r['method']}/{r['loss']} {r['dataset']} {r['sampler']}: "
-            f"{statistics.mean(accs):.2f} +- {std:.2f} over {len(accs)} seed(s)")
+    head = f"{r['method']}/{r['loss']} {r['dataset']} {r['sampler']}: "
+    if len(accs) == 1:  # no spread over seeds to show
+        return f"{head}{accs[0]:.2f} over 1 seed"
+    return (f"{head}{statistics.mean(accs):.2f} +- {statistics.stdev(accs):.2f} "
+            f"over {len(accs)} seed(s)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -129,8 +187,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     configs = _configs(args)
     device = resolve_device(args.device)
     out = check_output(Path(args.out), folder=False)
+    _check_before_work(configs)
+    _warn_slow_bf16(configs, device)
     records = []
-    with process_group(device):  # under torchrun; else a no-op
+    with _bench_lock(out), process_group(device):  # under torchrun; else a no-op
         for config in configs:
             record = run(config, progress=not args.quiet and is_main_process())
             if record is None:  # a rank other than 0: rank 0 evaluates and writes
@@ -148,6 +208,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     if records:
         print(summary_line(records))
     return 0
+
+
+@contextlib.contextmanager
+def _bench_lock(out: Path) -> Iterator[None]:
+    r"""Holds the lock of the bench results folder ``out`` is in, if it is one, so that
+    ``train --out`` never appends to a results file a running bench appends to."""
+    from graphsampler.bench.queue import LOCK_FILE, _exclusive
+    if not (out.parent / LOCK_FILE).is_file():
+        yield
+        return
+    try:
+        lock = _exclusive(out.parent)
+        lock.__enter__()
+    except ValueError:
+        raise ValueError(f"--out {out}: a bench is running on {out.parent} (it holds "
+                         f"{out.parent / LOCK_FILE}); wait for it or give --out another "
+                         f"file") from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -171,6 +252,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise ValueError(f"--quick shortens the scripts of a suite (speed); suite "
                          f"{suite.name} has none, so drop --quick")
     out = check_output(Path(args.out or Path("runs") / suite.name), folder=True)
+    _check_before_work(suite.configs)
     if args.dry_run:
         todo, done = pending(suite, out)
         if suite.configs:
@@ -248,12 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: Any = None, line: str | None = None) -> None:
+    # A notice for the user, not a developer's warning with its file and line.
+    print(f"graphsampler: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     r"""Runs the command line; a bad input exits 2 with one line on stderr."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
     except (ValueError, OSError) as err:
         message = " ".join(str(err).split())
         parser.exit(2, f"graphsampler {args.command}: error: {message}\n")

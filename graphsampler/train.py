@@ -36,6 +36,9 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         device = torch.device(name)
     except RuntimeError as err:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r} is not supported: graphsampler runs on cpu and "
+                         f"cuda; use auto, cpu, cuda or cuda:N")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but no CUDA GPU is visible; use cpu or auto")
     return device

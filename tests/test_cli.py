@@ -60,6 +60,10 @@ BAD_SUITES = {
     "method.toml": "[[cells]]\nmethods=['grapcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\n"
                    "seeds=[0]\n",
     "broken.toml": "[[cells]\n",
+    "dataset.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG', 'Mutag']\n"
+                    "samplers=['uniform', 'proximity']\nseeds=[0, 1]\n",
+    "lastone.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\n"
+                    "samplers=['uniform']\nseeds=[0]\nbatch_size=187\n",
 }
 # Each wrong use: its arguments (OUT: an output path in tmp_path, FILE: an existing file,
 # DIR: an existing folder, SUITE/x: a bad suite file) and a fragment of its one line.
@@ -110,6 +114,25 @@ BAD = [
     (["bench", "--suite", "quick", "--out", "FILE/sub"], "is a file, so nothing can be written"),
     (["bench", "--suite", "quick", "--device", "gpu7"], "unknown device 'gpu7'"),
     (["bench", "--suite", "quick", "--quick"], "suite quick has none, so drop --quick"),
+    (TRAIN + ["--num-candidates", "100"],
+     "--num-candidates does not apply to the uniform sampler; proximity, adaptive take it"),
+    (TRAIN + ["--sampler", "knn", "--walk-fraction", "0.5"],
+     "--walk-fraction does not apply to the knn sampler; proximity, adaptive take it"),
+    (TRAIN + ["--method", "mvgrl", "--augmentation", "dnodes"],
+     "--augmentation does not apply to the mvgrl method; graphcl takes it"),
+    (TRAIN + ["--batch-size", "187"], "MUTAG has 188 graphs: batch_size 187 leaves a last "
+                                      "batch of 1 graph"),
+    (TRAIN + ["--batch-size", "187", "--drop-last", "--epochs", "0"], "epochs must be >= 1"),
+    (TRAIN + ["--sampler", "proximity", "--num-candidates", "100", "--num-neighbors", "0.9"],
+     "MUTAG has 188 graphs: num_neighbors (170) must be smaller than num_candidates (100)"),
+    (TRAIN + ["--device", "mps"], "device 'mps' is not supported: graphsampler runs on cpu"),
+    (TRAIN + ["--data-root", "FILE"], "is a file, not a folder; give a folder (--data-root"),
+    (TRAIN + ["--data-root", "FILE/data"], "is a file, not a folder"),
+    (TRAIN + ["--dataset", "mutag"], "unknown TU dataset 'mutag' (did you mean 'MUTAG'?)"),
+    (["bench", "--suite", "quick", "--data-root", "FILE"], "is a file, not a folder"),
+    (["bench", "--suite", "SUITE/dataset.toml"],
+     "unknown TU dataset 'Mutag' (did you mean 'MUTAG'?)"),
+    (["bench", "--suite", "SUITE/lastone.toml"], "MUTAG has 188 graphs: batch_size 187"),
     (["bench"], "the following arguments are required: --suite"),
     (["report", "DIR"], "results.jsonl not found"),
     (["trian"], "argument command: invalid choice: 'trian'"),
@@ -127,6 +150,7 @@ def test_a_wrong_use_ends_in_one_line_before_any_work(tmp_path, monkeypatch, cap
         (tmp_path / "SUITE" / name).write_text(text)
     if "--out" not in argv and argv[0] == "train":
         argv = [*argv, "--out", "OUT/r.jsonl"]
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)  # names checked by case
     monkeypatch.setattr("graphsampler.bench.runner.train", None)  # training would raise
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -216,3 +240,94 @@ def test_a_tu_zip_pyg_cannot_parse_ends_in_one_line(tmp_path, monkeypatch, capsy
            if not line.startswith("graphsampler: ")]
     assert len(err) == 1 and "cannot process the raw files of BROKEN" in err[0]
     assert "Traceback" not in err[0] and not (tmp_path / "x.jsonl").exists()
+
+
+def _no_run(*args, **kwargs):
+    raise AssertionError("a run started")
+
+
+@pytest.mark.parametrize("command", ["train", "bench"])
+def test_a_dataset_missing_from_the_mirror_is_found_once_before_any_run(
+        tmp_path, monkeypatch, capsys, command):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "MUTAG.zip", "MUTAG")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    monkeypatch.setattr("graphsampler.bench.queue.run", _no_run)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG', "
+                                     "'PROTIENS']\nsamplers=['uniform']\nseeds=[0, 1]\n")
+    argv = (["train", "--dataset", "PROTIENS", "--seeds", "0,1", "--out", "o/r.jsonl"]
+            if command == "train" else ["bench", "--suite", "s.toml", "--out", "o"])
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    assert (f"the TU mirror {tmp_path / 'mirror'} has no PROTIENS.zip (did you mean "
+            f"'PROTEINS'?)") in err
+    assert sorted(os.listdir(tmp_path)) == ["mirror", "s.toml"]
+
+
+def test_bf16_on_a_cpu_without_bfloat16_instructions_warns_in_one_line(tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setattr("graphsampler.precision.cpu_has_bf16", lambda: False)
+
+    def stop(*args, **kwargs):
+        raise ValueError("stopped before training")
+    monkeypatch.setattr("graphsampler.bench.run", stop)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--precision", "bf16", "--device", "cpu", "--out", "r.jsonl"])
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("graphsampler: warning: --precision bf16 on a CPU without bfloat16 "
+                      "instructions (avx512_bf16, amx_bf16) trains far slower than fp32; "
+                      "keep fp32 here")
+    assert "stopped before training" in err[1] and len(err) == 2
+    monkeypatch.setattr("graphsampler.precision.cpu_has_bf16", lambda: True)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--precision", "bf16", "--device", "cpu", "--out", "r.jsonl"])
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_train_into_a_running_bench_folder_is_refused(tmp_path, monkeypatch, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "results.jsonl").write_text("")
+    with open(tmp_path / "runs" / ".bench.lock", "a") as lock:  # a bench holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(SystemExit) as exc:
+            main(TRAIN + ["--out", "runs/results.jsonl"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "a bench is running on runs (it holds runs/.bench.lock)" in err
+    assert (tmp_path / "runs" / "results.jsonl").read_text() == ""
+
+
+def test_an_out_file_that_cannot_be_created_is_found_before_work(tmp_path, monkeypatch,
+                                                                 capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    monkeypatch.setattr("pathlib.Path.open", _refuse_open)
+    with pytest.raises(SystemExit) as exc:
+        main(TRAIN + ["--out", "new/r.jsonl"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "--out new/r.jsonl: cannot write there (Read-only file system)" in err
+    assert os.listdir(tmp_path) == []
+
+
+def _refuse_open(self, *args, **kwargs):
+    raise OSError(30, "Read-only file system")
+
+
+def test_one_seed_prints_no_spread():
+    from graphsampler.cli import summary_line
+    record = {"method": "graphcl", "loss": "infonce", "dataset": "MUTAG", "sampler": "uniform"}
+    assert summary_line([{**record, "accuracy_mean": 85.0}]) == \
+        "graphcl/infonce MUTAG uniform: 85.00 over 1 seed"
+    assert summary_line([{**record, "accuracy_mean": a} for a in (84.0, 86.0)]) == \
+        "graphcl/infonce MUTAG uniform: 85.00 +- 1.41 over 2 seed(s)"

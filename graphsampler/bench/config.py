@@ -111,6 +111,8 @@ class RunConfig:
     target_hardness: float | None = sampler_option(
         None, "adaptive sampler: target hardness ratio in (0, 1), 0 uniform, 1 kNN "
               "(default: the sampler's)")
+    drop_last: bool | None = sampler_option(
+        None, "drop each epoch's last batch when it is short (default: keep it)")
     precision: str = setting("fp32", "fp32, or bf16: training steps under bfloat16 "
                                      "autocast")
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N")
@@ -176,6 +178,36 @@ class RunConfig:
             self.build_sampler(num_items)
         except ValueError as err:
             raise ValueError(f"{self.dataset} has {num_items} graphs: {err}") from None
+        if not self.drop_last and num_items > 1 and num_items % self.batch_size == 1:
+            raise ValueError(
+                f"{self.dataset} has {num_items} graphs: batch_size {self.batch_size} "
+                f"leaves a last batch of 1 graph, which BatchNorm and an in-batch "
+                f"contrastive loss cannot train on; give drop_last (--drop-last) or "
+                f"another batch size")
+
+    def inapplicable(self, given: typing.Iterable[str]) -> str | None:
+        r"""A one-line reason why one of the settings ``given`` (field names set away
+        from their defaults) does not apply to this run's method or sampler, else
+        :obj:`None`.
+
+        Example:
+            >>> RunConfig().inapplicable(["num_candidates"])
+            'num_candidates does not apply to the uniform sampler; proximity, adaptive take it'
+        """
+        for name in given:
+            owner = RunConfig.__dataclass_fields__[name].metadata["owner"]
+            if owner == "run" or name in self._options(owner) or name in keyword_defaults(
+                    METHODS[self.method].model if owner == "method"
+                    else SAMPLERS[self.sampler]):
+                continue
+            if owner == "method":
+                takers = [m for m, spec in METHODS.items() if name in keyword_defaults(spec.model)]
+                return (f"{name} does not apply to the {self.method} method; "
+                        f"{', '.join(takers)} take{'s' if len(takers) == 1 else ''} it")
+            takers = [n for n, cls in SAMPLERS.items() if name in keyword_defaults(cls)]
+            return (f"{name} does not apply to the {self.sampler} sampler; "
+                    f"{', '.join(takers)} take{'s' if len(takers) == 1 else ''} it")
+        return None
 
     def build_method(self, num_features: int) -> ContrastiveMethod:
         r"""The method's model for graphs with ``num_features`` node features."""
@@ -240,7 +272,7 @@ def _check_types(config: RunConfig) -> None:
         if value is None and type(None) in kinds:
             continue
         ok = (int, float) if float in kinds else tuple(k for k in kinds if k is not type(None))
-        if isinstance(value, bool) or not isinstance(value, ok):
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, ok):
             name = " or ".join(k.__name__ for k in kinds if k is not type(None))
             raise ValueError(f"{f.name} must be {name}, got {value!r}")
 

@@ -151,6 +151,42 @@ def load_tu(
     return dataset
 
 
+def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
+                    mirror: str | os.PathLike[str] | None = None) -> None:
+    r"""Checks, without loading anything, what :func:`load_tu` would refuse later: a bad
+    name, a data root that is a file, a mirror without :obj:`NAME.zip`, and (without a
+    mirror) a name that differs from a manifest name in case only. A name the TU server
+    may have is left to :func:`load_tu`.
+
+    Raises:
+        ValueError: A one-line message that says the fix.
+
+    Example:
+        >>> check_tu_source("MUTAG", mirror="../shared/datasets/tu")
+    """
+    if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "
+                         "e.g. 'MUTAG' or 'PTC_MR')")
+    root_dir = _resolve_root(root)
+    existing = next((p for p in (root_dir, *root_dir.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ValueError(f"data root {root_dir}: {existing} is a file, not a folder; give a "
+                         f"folder (--data-root, data_root or {DATA_ENV})")
+    stats = tu_manifest().get(name)
+    required = required_raw_files(name, bool(stats and stats["node_labels"]))
+    if all((root_dir / name / "raw" / f).is_file() for f in required):
+        return
+    mirror_dir = resolve_mirror(mirror)
+    if mirror_dir is not None and not (mirror_dir / f"{name}.zip").is_file():
+        raise ValueError(f"the TU mirror {mirror_dir} has no {name}.zip"
+                         f"{_did_you_mean(name)}: add the official zip there, or unset "
+                         f"{MIRROR_ENV} to download it")
+    same = [n for n in tu_manifest() if n.upper() == name.upper() and n != name]
+    if mirror_dir is None and same:
+        raise ValueError(f"unknown TU dataset {name!r} (did you mean {same[0]!r}?): TU "
+                         f"names are case-sensitive")
+
+
 def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
     cached = folder / "processed" / "data.pt"
     if cached.is_file():
