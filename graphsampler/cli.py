@@ -344,6 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
             return args.func(args)
+    except BrokenPipeError:  # `graphsampler bench --dry-run | head`: the reader is gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        return 0
     except (ValueError, OSError) as err:
         message = " ".join(str(err).split())
         parser.exit(2, f"graphsampler {args.command}: error: {message}\n")

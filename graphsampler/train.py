@@ -168,16 +168,22 @@ def train(
 
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        state = torch.load(path, map_location=device, weights_only=False)
-        method.load_state_dict(state["method"])
-        optimizer.load_state_dict(state["optimizer"])
-        sampler.load_state_dict(state["sampler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        np.random.set_state(state["numpy_rng"])
-        random.setstate(state["python_rng"])
-        result = TrainResult(state["history"], state["seconds"])
-        start_epoch = state["epoch"] + 1
+        try:
+            state = torch.load(path, map_location=device, weights_only=False)
+            method.load_state_dict(state["method"])
+            optimizer.load_state_dict(state["optimizer"])
+            sampler.load_state_dict(state["sampler"])
+            generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            np.random.set_state(state["numpy_rng"])
+            random.setstate(state["python_rng"])
+            result = TrainResult(state["history"], state["seconds"])
+            start_epoch = state["epoch"] + 1
+        except Exception as exc:  # truncated, foreign or of another model
+            reason = " ".join(str(exc).split())[:120]
+            raise ValueError(f"cannot resume from the checkpoint {path} "
+                             f"({type(exc).__name__}: {reason}); delete it to restart "
+                             f"that run from its first epoch") from exc
 
     loader = DataLoader(dataset, batch_sampler=batches, num_workers=num_workers)
     bar = tqdm(range(start_epoch, epochs), desc=f"train {type(method).__name__}",

@@ -331,3 +331,17 @@ def test_one_seed_prints_no_spread():
         "graphcl/infonce MUTAG uniform: 85.00 over 1 seed"
     assert summary_line([{**record, "accuracy_mean": a} for a in (84.0, 86.0)]) == \
         "graphcl/infonce MUTAG uniform: 85.00 +- 1.41 over 2 seed(s)"
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
+    import subprocess
+    import sys
+    # `graphsampler bench --dry-run | head -0`: the reader is gone before the first line
+    proc = subprocess.Popen([sys.executable, "-m", "graphsampler", "bench", "--suite", "paper",
+                             "--dry-run", "--out", str(tmp_path / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert err == ""
