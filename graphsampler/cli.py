@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from graphsampler.bench.config import RunConfig
-from graphsampler.bench.registry import METHODS, SAMPLERS
-from graphsampler.precision import PRECISIONS
+from graphsampler.bench.names import LOSSES, METHOD_NAMES, PRECISIONS, SAMPLER_NAMES
 
-#: The choices of the run settings that are names.
-_CHOICES = {"method": list(METHODS), "sampler": list(SAMPLERS), "precision": list(PRECISIONS),
-            "loss": list(dict.fromkeys(loss for m in METHODS.values() for loss in m.losses))}
+#: The choices of the run settings that are names (from a table that imports nothing:
+#: the parser builds without torch, so --help and a refused argument are quick).
+_CHOICES = {"method": list(METHOD_NAMES), "sampler": list(SAMPLER_NAMES),
+            "precision": list(PRECISIONS),
+            "loss": list(dict.fromkeys(loss for losses in LOSSES.values() for loss in losses))}
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -345,3 +345,14 @@ def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0
     assert err == ""
+
+
+def test_the_parser_builds_without_torch():
+    import subprocess
+    import sys
+    code = ("import sys; from graphsampler.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'torch_geometric', 'numpy', 'sklearn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -17,11 +17,11 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
-from graphsampler.methods.base import ContrastiveMethod
-from graphsampler.precision import check_precision
-from graphsampler.samplers import BaseBatchSampler
-from graphsampler.samplers._checks import resolve_count
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the registries import torch: loaded when a config is built
+    from graphsampler.methods.base import ContrastiveMethod
+    from graphsampler.samplers import BaseBatchSampler
 
 #: Settings that say where a run computes and reads, not what it computes.
 PLACE = ("device", "data_root")
@@ -120,6 +120,8 @@ class RunConfig:
                                           "or ./datasets)")
 
     def __post_init__(self) -> None:
+        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
+        from graphsampler.precision import check_precision
         _check_types(self)
         spec = METHODS.get(self.method)
         if spec is None:
@@ -149,6 +151,7 @@ class RunConfig:
         self._check_sampler()
 
     def _options(self, owner: str) -> dict[str, Any]:
+        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
         cls = METHODS[self.method].model if owner == "method" else SAMPLERS[self.sampler]
         accepted = keyword_defaults(cls)
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -160,6 +163,8 @@ class RunConfig:
         # (and k < M where both are counts), the other options by building the sampler
         # for a stand-in N with the counts left at their defaults. The check against the
         # real N is check_size's, once the dataset is known.
+        from graphsampler.bench.registry import SAMPLERS
+        from graphsampler.samplers._checks import resolve_count
         options = self._options("sampler")
         counts = {name: options.pop(name) for name in list(options) if name in _COUNTS}
         for name, value in counts.items():
@@ -194,6 +199,7 @@ class RunConfig:
             >>> RunConfig().inapplicable(["num_candidates"])
             'num_candidates does not apply to the uniform sampler; proximity, adaptive take it'
         """
+        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
         for name in given:
             owner = RunConfig.__dataclass_fields__[name].metadata["owner"]
             if owner == "run" or name in self._options(owner) or name in keyword_defaults(
@@ -215,6 +221,7 @@ class RunConfig:
 
     def build_sampler(self, num_items: int) -> BaseBatchSampler:
         r"""The batch sampler for a dataset of ``num_items`` graphs."""
+        from graphsampler.bench.registry import SAMPLERS
         return SAMPLERS[self.sampler](num_items, self.batch_size, seed=self.seed,
                                       **self._options("sampler"))
 
@@ -250,6 +257,7 @@ _COUNTS = tuple(name for name, hint in typing.get_type_hints(RunConfig).items()
 
 def _make_method(method: str, loss: str, options: dict[str, Any],
                  num_features: int) -> ContrastiveMethod:
+    from graphsampler.bench.registry import METHODS, keyword_defaults
     model = METHODS[method].model
     if "loss" in keyword_defaults(model):
         options = {"loss": loss, **options}

@@ -116,3 +116,23 @@ def test_counts_are_checked_as_the_sampler_checks_them_with_the_real_n(kwargs):
     with pytest.raises(ValueError) as config_error:
         config.check_size(100_000)
     assert str(config_error.value) == f"MUTAG has 100000 graphs: {sampler_error.value}"
+
+
+def test_the_cli_names_table_matches_the_registries():
+    from graphsampler.bench import names
+    from graphsampler.precision import PRECISIONS
+    assert names.METHOD_NAMES == tuple(METHODS)
+    assert names.LOSSES == {name: spec.losses for name, spec in METHODS.items()}
+    from graphsampler.bench import SAMPLERS
+    assert names.SAMPLER_NAMES == tuple(SAMPLERS)
+    assert names.PRECISIONS == tuple(PRECISIONS)
+
+
+def test_a_drop_last_run_takes_a_last_batch_of_one_graph():
+    with pytest.raises(ValueError, match=r"^MUTAG has 188 graphs: batch_size 187 leaves a "
+                                         r"last batch of 1 graph"):
+        RunConfig(batch_size=187).check_size(188)
+    config = RunConfig(batch_size=187, drop_last=True)
+    config.check_size(188)
+    assert len(config.build_sampler(188)) == 1 and config.settings()["drop_last"] is True
+    assert "drop_last" not in RunConfig().settings()  # the keys of existing results stay
