@@ -26,6 +26,7 @@ _EXPORTS = {
     "build_proximity_graph": "graphsampler.samplers",
     "random_walk_with_restart": "graphsampler.samplers",
     "embed_dataset": "graphsampler.train",
+    "load_model": "graphsampler.bench.saved",
 }
 
 
@@ -62,4 +63,5 @@ __all__ = [
     "HCLLoss",
     "embed_dataset",
     "svm_cv",
+    "load_model",
 ]

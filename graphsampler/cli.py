@@ -188,12 +188,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     configs = _configs(args)
     device = resolve_device(args.device)
     out = check_output(Path(args.out), folder=False)
+    models = _model_paths(args.save_model, args.seeds)
     _check_before_work(configs)
     _warn_slow_bf16(configs, device)
     records = []
     with _bench_lock(out), process_group(device):  # under torchrun; else a no-op
         for config in configs:
-            record = run(config, progress=not args.quiet and is_main_process())
+            record = run(config, progress=not args.quiet and is_main_process(),
+                         save_model=None if models is None else models[config.seed])
             if record is None:  # a rank other than 0: rank 0 evaluates and writes
                 continue
             try:
@@ -209,6 +211,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     if records:
         print(summary_line(records))
     return 0
+
+
+def _model_paths(pattern: str | None, seeds: Sequence[int]) -> dict[int, Path] | None:
+    r"""The ``--save-model`` file of each seed, each checked writable before work."""
+    if pattern is None:
+        return None
+    if len(seeds) > 1 and "{seed}" not in pattern:
+        raise ValueError(f"--save-model {pattern}: {len(seeds)} seeds would write one file; "
+                         f"put {{seed}} in the path, e.g. model-{{seed}}.pt")
+    try:
+        paths = {seed: Path(pattern.replace("{seed}", str(seed))) for seed in seeds}
+    except ValueError as err:
+        raise ValueError(f"--save-model {pattern}: {err}") from None
+    for path in paths.values():
+        try:
+            check_output(path, folder=False)
+        except ValueError as err:
+            raise ValueError(str(err).replace(f"--out {path}", f"--save-model {path}", 1)) \
+                from None
+    return paths
 
 
 @contextlib.contextmanager
@@ -303,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated, e.g. 0,1,2")
     p.add_argument("--out", required=True, help="JSONL file; one record per seed is appended")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--save-model", default=None, metavar="PATH",
+                   help="write each seed's trained model there ({seed} in PATH: its seed), "
+                        "read back with graphsampler.load_model(PATH)")
     add_run_arguments(p)
     p.set_defaults(func=cmd_train)
 

@@ -133,6 +133,11 @@ BAD = [
     (["bench", "--suite", "SUITE/dataset.toml"],
      "unknown TU dataset 'Mutag' (did you mean 'MUTAG'?)"),
     (["bench", "--suite", "SUITE/lastone.toml"], "MUTAG has 188 graphs: batch_size 187"),
+    (TRAIN + ["--seeds", "0,1", "--save-model", "m.pt"],
+     "--save-model m.pt: 2 seeds would write one file; put {seed} in the path"),
+    (TRAIN + ["--save-model", "FILE/m-{seed}.pt"],
+     "--save-model FILE/m-0.pt: FILE is a file, so nothing can be written under it"),
+    (TRAIN + ["--save-model", "DIR"], "--save-model DIR is a folder; give a file"),
     (["bench"], "the following arguments are required: --suite"),
     (["report", "DIR"], "results.jsonl not found"),
     (["trian"], "argument command: invalid choice: 'trian'"),
@@ -356,3 +361,21 @@ def test_the_parser_builds_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_save_model_writes_a_model_that_loads_in_one_line(tu_mirror, tmp_path, monkeypatch):
+    import graphsampler
+    from torch_geometric.data import Batch
+    from graphsampler.bench import load_graphcl_dataset
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "MUTAG", "--epochs", "1", "--seeds", "0,1",
+                 "--device", "cpu", "--quiet", "--out", "r.jsonl",
+                 "--save-model", "models/m-{seed}.pt"]) == 0
+    assert sorted(os.listdir(tmp_path / "models")) == ["m-0.pt", "m-1.pt"]
+    method = graphsampler.load_model("models/m-1.pt")
+    batch = Batch.from_data_list([load_graphcl_dataset("MUTAG")[i] for i in range(5)])
+    assert method.embed(batch).shape == (5, 96) and not method.training
+    other = graphsampler.load_model("models/m-0.pt")
+    assert not torch.equal(other.embed(batch), method.embed(batch))  # each seed its own

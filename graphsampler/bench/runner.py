@@ -18,7 +18,8 @@ from graphsampler.train import embed_dataset, resolve_device, seed_everything, t
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         progress: bool = True,
-        callbacks: Sequence[Callback] | None = None) -> dict[str, Any] | None:
+        callbacks: Sequence[Callback] | None = None,
+        save_model: str | os.PathLike | None = None) -> dict[str, Any] | None:
     r"""Trains and evaluates one configuration; returns its JSON-serialisable record.
 
     The dataset is prepared as the method's registry entry says
@@ -37,6 +38,9 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         callbacks (Sequence[Callback], optional): The training loop's diagnostics
             (default: :class:`~graphsampler.callbacks.BatchHardness` and
             :class:`~graphsampler.callbacks.TrainingCounts`).
+        save_model (str or os.PathLike, optional): Write the evaluated model there
+            (:func:`~graphsampler.bench.saved.save_model`; read it back with
+            :func:`graphsampler.load_model`).
 
     Returns:
         dict: ``method, loss, dataset, sampler, seed, epochs, num_graphs, accuracy_mean,
@@ -69,6 +73,9 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     tic = time.perf_counter()
     x, y = embed_dataset(method, dataset, device=device,
                          recalibration_batch_size=config.batch_size, seed=config.seed)
+    if save_model is not None:  # the model as evaluated (BatchNorm statistics included)
+        from graphsampler.bench.saved import save_model as write_model
+        write_model(method, config, dataset.num_features, save_model)
     scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed)
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,
