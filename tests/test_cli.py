@@ -187,7 +187,7 @@ def test_a_record_that_cannot_be_written_is_printed_not_lost(tu_mirror, tmp_path
     assert record["dataset"] == "MUTAG" and len(record["fold_accuracies"]) == 10
 
 
-def _tu_zip(path, name, num_graphs=40, seed=0):
+def _tu_zip(path, name, num_graphs=40, seed=0, attributes=False):
     r"""A TU-format zip of ``num_graphs`` random graphs in two classes (rings and stars)."""
     import zipfile
     gen = torch.Generator().manual_seed(seed)
@@ -206,6 +206,10 @@ def _tu_zip(path, name, num_graphs=40, seed=0):
         archive.writestr(f"{name}/{name}_graph_indicator.txt",
                          "\n".join(map(str, indicator)) + "\n")
         archive.writestr(f"{name}/{name}_graph_labels.txt", "\n".join(map(str, labels)) + "\n")
+        if attributes:  # two per node
+            archive.writestr(f"{name}/{name}_node_attributes.txt",
+                             "\n".join(f"{i % 7 / 7:.3f}, {g}" for i, g in
+                                       enumerate(indicator)) + "\n")
     return path
 
 
@@ -379,3 +383,38 @@ def test_save_model_writes_a_model_that_loads_in_one_line(tu_mirror, tmp_path, m
     assert method.embed(batch).shape == (5, 96) and not method.training
     other = graphsampler.load_model("models/m-0.pt")
     assert not torch.equal(other.embed(batch), method.embed(batch))  # each seed its own
+
+
+def test_node_attributes_of_a_dataset_without_them_is_refused_before_training(
+        tmp_path, monkeypatch, capsys):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "NOATTR.zip", "NOATTR")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.runner.train", _no_run)
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--dataset", "NOATTR", "--node-attributes", "--device", "cpu",
+              "--batch-size", "8", "--quiet", "--out", "r.jsonl"])
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if not line.startswith("graphsampler: ")]
+    assert exc.value.code == 2 and len(err) == 1
+    assert "NOATTR has no node attributes (no NOATTR_node_attributes.txt)" in err[0]
+    assert sorted(os.listdir(tmp_path)) == ["data", "mirror"]  # the dataset cache only
+
+
+@pytest.mark.slow
+def test_node_attributes_train_on_the_attributes(tmp_path, monkeypatch):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "ATTR.zip", "ATTR", attributes=True)
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "ATTR", "--node-attributes", "--epochs", "1",
+                 "--batch-size", "8", "--device", "cpu", "--quiet", "--out", "r.jsonl",
+                 "--save-model", "m.pt"]) == 0
+    record = json.loads((tmp_path / "r.jsonl").read_text())
+    assert record["config"]["node_attributes"] is True
+    import graphsampler
+    # the two attributes (no node labels; with features, no constant one is added)
+    assert graphsampler.load_model("m.pt").encoder.convs[0].nn[0].in_features == 2

@@ -35,7 +35,8 @@ _PROBE_ITEMS = 1 << 30  # sampler checks that need no dataset (the bank is lazy)
 
 def setting(default: Any, help: str, owner: str = "run") -> Any:
     r"""A :class:`RunConfig` field: its default, a one-line help, and its owner
-    (``run``, ``method``: passed to the method's constructor, or ``sampler``)."""
+    (``run``, ``method``: passed to the method's constructor, ``sampler``, or ``data``:
+    passed to the dataset preparation and recorded only when set)."""
     return field(default=default, metadata={"help": help, "owner": owner})
 
 
@@ -113,6 +114,10 @@ class RunConfig:
               "(default: the sampler's)")
     drop_last: bool | None = sampler_option(
         None, "drop each epoch's last batch when it is short (default: keep it)")
+    node_attributes: bool | None = setting(
+        None, "add the dataset's continuous node attributes to the node features "
+              "(PyG's use_node_attr; datasets that have them, e.g. PROTEINS, BZR, COX2)",
+        "data")
     precision: str = setting("fp32", "fp32, or bf16: training steps under bfloat16 "
                                      "autocast")
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N")
@@ -202,7 +207,7 @@ class RunConfig:
         from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
         for name in given:
             owner = RunConfig.__dataclass_fields__[name].metadata["owner"]
-            if owner == "run" or name in self._options(owner) or name in keyword_defaults(
+            if owner in ("run", "data") or name in self._options(owner) or name in keyword_defaults(
                     METHODS[self.method].model if owner == "method"
                     else SAMPLERS[self.sampler]):
                 continue
@@ -231,7 +236,8 @@ class RunConfig:
         stores."""
         applies = {**self._options("method"), **self._options("sampler")}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.metadata["owner"] == "run" or f.name in applies}
+                if f.metadata["owner"] == "run" or f.name in applies
+                or (f.metadata["owner"] == "data" and getattr(self, f.name))}
 
     def key(self) -> tuple:
         r"""What identifies the run in a results file (:meth:`settings` less

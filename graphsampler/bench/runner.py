@@ -59,7 +59,8 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     seed_everything(config.seed)
     spec = METHODS[config.method]
     with main_process_first():  # one rank extracts and processes the dataset files
-        dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root))
+        options = {"node_attributes": True} if config.node_attributes else {}
+        dataset = IndexedDataset(spec.prepare(config.dataset, config.data_root, **options))
     config.check_size(len(dataset))  # the real N, before any training
     method = config.build_method(dataset.num_features)
     sampler = config.build_sampler(len(dataset))

@@ -68,6 +68,7 @@ def load_tu(
     node_features: str = "auto",
     max_degree: int = DEFAULT_MAX_DEGREE,
     mirror: str | os.PathLike[str] | None = None,
+    node_attributes: bool = False,
 ) -> TUDataset:
     r"""Loads a TU dataset by name, verified where possible, with node features.
 
@@ -95,6 +96,10 @@ def load_tu(
             (default: :obj:`64`)
         mirror (str or PathLike, optional): Folder holding :obj:`NAME.zip`.
             (default: env :obj:`GRAPHSAMPLER_TU_MIRROR` if set, else download)
+        node_attributes (bool, optional): Put the dataset's continuous node attributes
+            (:obj:`NAME_node_attributes.txt`) before the node features, as PyG's
+            :obj:`use_node_attr=True` does; a dataset without them is refused.
+            (default: :obj:`False`)
 
     Returns:
         TUDataset: Graphs with :obj:`x` of shape :math:`[N, F]` (:math:`F`: node labels,
@@ -140,7 +145,11 @@ def load_tu(
         _note(f"processing {_count_graphs(folder / 'raw', name)} graphs of {name} into "
               f"{folder / 'processed'} (first load, cached after)")
 
-    dataset = _construct(folder, name, downloading=downloading)
+    dataset = _construct(folder, name, downloading=downloading,
+                         use_node_attr=bool(node_attributes))
+    if node_attributes and dataset.num_node_attributes == 0:
+        raise ValueError(f"{name} has no node attributes (no {name}_node_attributes.txt); "
+                         f"drop node_attributes (--node-attributes)")
     if needs_raw and not verified:
         warnings.warn(f"{name} is not in graphsampler's manifest and no SHA256SUMS entry "
                       "verifies it: loaded unverified", stacklevel=2)
@@ -187,18 +196,19 @@ def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
                          f"names are case-sensitive")
 
 
-def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
+def _construct(folder: Path, name: str, *, downloading: bool,
+               use_node_attr: bool = False) -> TUDataset:
     cached = folder / "processed" / "data.pt"
     if cached.is_file():
         try:
-            return TUDataset(str(folder.parent), name)
+            return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
         except Exception as exc:  # a truncated or foreign cache file
             reason = (str(exc).splitlines() or [""])[0][:120]
             raise ValueError(f"cannot read {cached} ({type(exc).__name__}: {reason}): delete "
                              f"{folder / 'processed'} and rerun") from exc
     if not downloading:
         try:
-            return TUDataset(str(folder.parent), name)
+            return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
         except Exception as exc:  # raw files PyG cannot parse
             shutil.rmtree(folder / "processed", ignore_errors=True)
             reason = (str(exc).splitlines() or [""])[0][:120]
@@ -209,7 +219,7 @@ def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
                              f"{name}.zip and delete {folder}") from exc
     created = missing_ancestors(folder / "raw")
     try:
-        return TUDataset(str(folder.parent), name)
+        return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
     except OSError as exc:  # DNS, connection refused, HTTP errors, timeouts
         for path in created:
             shutil.rmtree(path, ignore_errors=True)

@@ -136,3 +136,11 @@ def test_a_drop_last_run_takes_a_last_batch_of_one_graph():
     config.check_size(188)
     assert len(config.build_sampler(188)) == 1 and config.settings()["drop_last"] is True
     assert "drop_last" not in RunConfig().settings()  # the keys of existing results stay
+
+
+def test_node_attributes_are_recorded_only_when_set():
+    assert "node_attributes" not in RunConfig().settings()
+    config = RunConfig(node_attributes=True)
+    assert config.settings()["node_attributes"] is True
+    assert config.key() != RunConfig().key()
+    assert config.inapplicable(["node_attributes"]) is None

@@ -291,7 +291,7 @@ path = "{bad}"
                 r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, bank, "
                 r"num_candidates, num_neighbors, restart_prob, restart_schedule, epoch_rule, "
                 r"twin_threshold, dedupe_twins, walk_fraction, target_hardness, "
-                r"drop_last, precision"),
+                r"drop_last, node_attributes, precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation='random9'", r"cell 1: unknown GraphCL augmentation 'random9'; choose one of "),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"

@@ -409,3 +409,22 @@ def test_mutag_from_the_real_mirror(tmp_path, monkeypatch, tu_mirror):
     assert ds._data.edge_index.size(1) / 2 / 188 == pytest.approx(19.79, abs=0.01)
     again = load_tu("MUTAG", node_features="degree")  # cached; labels kept
     torch.testing.assert_close(again._data.x, ds._data.x)
+
+
+def test_node_attributes_come_before_the_labels_when_asked(tmp_path, tiny_manifest):
+    files = _tu_files("LABELLED", node_labels=True)
+    attrs = [[0.5 * i, -float(i)] for i in range(11)]
+    files["LABELLED_node_attributes.txt"] = "\n".join(f"{a}, {b}" for a, b in attrs) + "\n"
+    mirror = tmp_path / "mirror"
+    _write_zip(mirror / "LABELLED.zip", {f"LABELLED/{f}": t for f, t in files.items()})
+
+    plain = load_tu("LABELLED", tmp_path / "root", mirror=mirror)
+    ds = load_tu("LABELLED", tmp_path / "root", mirror=mirror, node_attributes=True)
+
+    assert plain.num_features == 3 and ds.num_features == 5  # 2 attributes + 3 labels
+    torch.testing.assert_close(ds._data.x[:, :2], torch.tensor(attrs))
+    torch.testing.assert_close(ds._data.x[:, 2:], plain._data.x)
+    _tiny_zip(mirror / "TINY.zip")
+    with pytest.raises(ValueError, match=r"^TINY has no node attributes \(no "
+                                         r"TINY_node_attributes.txt\); drop node_attributes"):
+        load_tu("TINY", tmp_path / "root", mirror=mirror, node_attributes=True)
