@@ -77,7 +77,7 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     if save_model is not None:  # the model as evaluated (BatchNorm statistics included)
         from graphsampler.bench.saved import save_model as write_model
         write_model(method, config, dataset.num_features, save_model)
-    scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed)
+    scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=config.seed, progress=progress)
     return {
         "method": config.method, "loss": config.loss, "dataset": config.dataset,
         "sampler": config.sampler, "seed": config.seed, "epochs": config.epochs,
