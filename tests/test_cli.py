@@ -418,3 +418,19 @@ def test_node_attributes_train_on_the_attributes(tmp_path, monkeypatch):
     import graphsampler
     # the two attributes (no node labels; with features, no constant one is added)
     assert graphsampler.load_model("m.pt").encoder.convs[0].nn[0].in_features == 2
+
+
+def test_notices_are_one_clean_line_not_raw_warnings(tmp_path, capsys):
+    from synthetic import run_record
+    records = [run_record("MUTAG", s, seed, 80.0 + seed) for s in ("uniform", "proximity")
+               for seed in (0, 1)]
+    lines = [json.dumps(r) for r in records]
+    lines.insert(2, '{"method": "graphcl", "trunc')
+    (tmp_path / "results.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["report", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    notices = [line for line in err if "skipped a line" in line]
+    assert len(notices) == 1 and notices[0].startswith(
+        f"graphsampler: warning: {tmp_path / 'results.jsonl'}:3: skipped a line that is "
+        "not a complete run record (JSONDecodeError: ")
+    assert not any("Warning" in line or "warnings.warn" in line for line in err), err
