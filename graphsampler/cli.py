@@ -238,20 +238,18 @@ def _bench_lock(out: Path) -> Iterator[None]:
     r"""Holds the lock of the bench results folder ``out`` is in, if it is one, so that
     ``train --out`` never appends to a results file a running bench appends to."""
     from graphsampler.bench.queue import LOCK_FILE, _exclusive
-    if not (out.parent / LOCK_FILE).is_file():
+    if os.environ.get("RANK", "0") != "0" or not (out.parent / LOCK_FILE).is_file():
+        # under torchrun only rank 0 writes the record, and only it takes the lock
         yield
         return
-    try:
-        lock = _exclusive(out.parent)
-        lock.__enter__()
-    except ValueError:
-        raise ValueError(f"--out {out}: a bench is running on {out.parent} (it holds "
-                         f"{out.parent / LOCK_FILE}); wait for it or give --out another "
-                         f"file") from None
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(_exclusive(out.parent))
+        except ValueError:
+            raise ValueError(f"--out {out}: a bench is running on {out.parent} (it holds "
+                             f"{out.parent / LOCK_FILE}); wait for it or give --out "
+                             f"another file") from None
         yield
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:

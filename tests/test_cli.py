@@ -434,3 +434,24 @@ def test_notices_are_one_clean_line_not_raw_warnings(tmp_path, capsys):
         f"graphsampler: warning: {tmp_path / 'results.jsonl'}:3: skipped a line that is "
         "not a complete run record (JSONDecodeError: ")
     assert not any("Warning" in line or "warnings.warn" in line for line in err), err
+
+
+def test_train_into_an_idle_bench_folder_holds_its_lock_while_it_runs(tmp_path, monkeypatch,
+                                                                      capsys):
+    fcntl = pytest.importorskip("fcntl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / ".bench.lock").write_text("")  # a bench ran here, and ended
+    seen = []
+
+    def run(config, **kwargs):  # a bench starting now would find the lock taken
+        with open(tmp_path / "runs" / ".bench.lock", "a") as lock:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        seen.append(config.seed)
+        raise ValueError("stopped after the check")
+    monkeypatch.setattr("graphsampler.bench.run", run)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--out", "runs/results.jsonl"])
+    assert seen == [0] and "stopped after the check" in capsys.readouterr().err
