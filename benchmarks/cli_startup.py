@@ -31,6 +31,8 @@ COMMANDS = {
     "graphsampler train --help": ["-m", "graphsampler", "train", "--help"],
     "refused: train --sampler nope": ["-m", "graphsampler", "train", "--dataset", "MUTAG",
                                       "--out", "x.jsonl", "--sampler", "nope"],
+    "refused: train --epochs 0": ["-m", "graphsampler", "train", "--dataset", "MUTAG",
+                                  "--out", "x.jsonl", "--epochs", "0"],
 }
 
 

@@ -182,10 +182,10 @@ def summary_line(records: Sequence[dict[str, Any]]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    configs = _configs(args)  # a refused value costs no import of torch
     from graphsampler.bench import append_record, run
     from graphsampler.distributed import is_main_process, process_group
     from graphsampler.train import resolve_device
-    configs = _configs(args)
     device = resolve_device(args.device)
     out = check_output(Path(args.out), folder=False)
     models = _model_paths(args.save_model, args.seeds)

@@ -359,12 +359,15 @@ def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
 def test_the_parser_builds_without_torch():
     import subprocess
     import sys
-    code = ("import sys; from graphsampler.cli import build_parser; build_parser(); "
+    code = ("import sys; from graphsampler.cli import build_parser, main; build_parser()\n"
+            "try:\n    main(['train', '--dataset', 'MUTAG', '--out', 'x', '--epochs', '0'])\n"
+            "except SystemExit as e:\n    print(e.code)\n"
             "print(sorted(m for m in ('torch', 'torch_geometric', 'numpy', 'sklearn') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.split("\n")[:2] == ["2", "[]"]  # refused, and nothing heavy loaded
+    assert "epochs must be >= 1, got 0" in out.stderr
 
 
 @pytest.mark.slow

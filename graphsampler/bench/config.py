@@ -19,6 +19,8 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
+from graphsampler.bench.names import LOSSES, METHOD_NAMES, PRECISIONS, SAMPLER_NAMES
+
 if TYPE_CHECKING:  # the registries import torch: loaded when a config is built
     from graphsampler.methods.base import ContrastiveMethod
     from graphsampler.samplers import BaseBatchSampler
@@ -125,30 +127,33 @@ class RunConfig:
                                           "or ./datasets)")
 
     def __post_init__(self) -> None:
-        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
-        from graphsampler.precision import check_precision
+        # The checks of names and numbers first, from the names table: a refused value
+        # costs no import of torch (the command line refuses it at once).
         _check_types(self)
-        spec = METHODS.get(self.method)
-        if spec is None:
+        if self.method not in METHOD_NAMES:
             raise ValueError(f"unknown method {self.method!r}; choose one of "
-                             f"{', '.join(METHODS)}")
-        if self.sampler not in SAMPLERS:
+                             f"{', '.join(METHOD_NAMES)}")
+        if self.sampler not in SAMPLER_NAMES:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of "
-                             f"{', '.join(SAMPLERS)}")
-        loss = spec.losses[0] if self.loss is None else self.loss
-        if loss not in spec.losses:
-            raise ValueError(f"{self.method} takes the loss {', '.join(spec.losses)}, "
+                             f"{', '.join(SAMPLER_NAMES)}")
+        losses = LOSSES[self.method]
+        loss = losses[0] if self.loss is None else self.loss
+        if loss not in losses:
+            raise ValueError(f"{self.method} takes the loss {', '.join(losses)}, "
                              f"got {loss!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
-        lr = spec.lr if self.lr is None else float(self.lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a number > 0, got {lr!r}")
-        check_precision(self.precision)
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {float(self.lr)!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of "
+                             f"{list(PRECISIONS)}")
+        from graphsampler.bench.registry import METHODS, keyword_defaults
+        spec = METHODS[self.method]
         object.__setattr__(self, "loss", loss)
-        object.__setattr__(self, "lr", lr)
+        object.__setattr__(self, "lr", spec.lr if self.lr is None else float(self.lr))
         if self.hidden_channels is None and "hidden_channels" in keyword_defaults(spec.model):
             object.__setattr__(self, "hidden_channels",
                                keyword_defaults(spec.model)["hidden_channels"])
