@@ -117,3 +117,12 @@ def test_mvgrl_epoch_measures_the_floor_the_epochs_and_the_profile():
     assert lines[0].startswith("# MVGRL epoch against its FLOP floor (cpu (x)")
     assert any(line.startswith("| tiny (") and "| fp32 |" in line for line in lines)
     assert any(line.startswith("| tiny (") and "| bf16 |" in line for line in lines)
+
+
+def test_cli_startup_times_each_command_and_refuses_a_failing_one():
+    import cli_startup
+    seconds = cli_startup.time_command(["-c", "pass"])
+    assert 0 < seconds < 30
+    assert cli_startup.time_command(cli_startup.COMMANDS["refused: train --epochs 0"]) > 0
+    with pytest.raises(RuntimeError, match="failed"):
+        cli_startup.time_command(["-c", "raise SystemExit(3)"])
