@@ -458,3 +458,18 @@ def test_train_into_an_idle_bench_folder_holds_its_lock_while_it_runs(tmp_path, 
     with pytest.raises(SystemExit):
         main(TRAIN + ["--out", "runs/results.jsonl"])
     assert seen == [0] and "stopped after the check" in capsys.readouterr().err
+
+
+def test_a_count_alone_is_accepted_in_a_suite_and_on_the_command_line(tmp_path, monkeypatch,
+                                                                       capsys):
+    # M = 100 with the default k = 0.003 N: against a stand-in N of 2^30, k was 3.2M
+    # and the run was refused; MUTAG's real N gives k = 1.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\n"
+                                     "samplers=['proximity']\nseeds=[0]\nnum_candidates=100\n")
+    assert main(["bench", "--suite", "s.toml", "--dry-run", "--out", "o"]) == 0
+    assert "suite s: 1 run(s), 0 already in o/results.jsonl, 1 to run" in capsys.readouterr().out
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    with pytest.raises(AssertionError, match="a run started"):  # accepted: it would run
+        main(TRAIN + ["--sampler", "proximity", "--num-candidates", "100", "--out", "r.jsonl"])
