@@ -19,7 +19,7 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from graphsampler.bench.names import LOSSES, METHOD_NAMES, PRECISIONS, SAMPLER_NAMES
+from graphsampler.bench.names import LOSSES, PRECISIONS, SAMPLER_NAMES
 
 if TYPE_CHECKING:  # the registries import torch: loaded when a config is built
     from graphsampler.methods.base import ContrastiveMethod
@@ -130,13 +130,19 @@ class RunConfig:
         # The checks of names and numbers first, from the names table: a refused value
         # costs no import of torch (the command line refuses it at once).
         _check_types(self)
-        if self.method not in METHOD_NAMES:
+        losses_of, samplers = LOSSES, SAMPLER_NAMES
+        if self.method not in losses_of or self.sampler not in samplers:
+            # a name the table lacks: a method or sampler registered at run time?
+            from graphsampler.bench.registry import METHODS, SAMPLERS
+            losses_of = {name: spec.losses for name, spec in METHODS.items()}
+            samplers = tuple(SAMPLERS)
+        if self.method not in losses_of:
             raise ValueError(f"unknown method {self.method!r}; choose one of "
-                             f"{', '.join(METHOD_NAMES)}")
-        if self.sampler not in SAMPLER_NAMES:
+                             f"{', '.join(losses_of)}")
+        if self.sampler not in samplers:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of "
-                             f"{', '.join(SAMPLER_NAMES)}")
-        losses = LOSSES[self.method]
+                             f"{', '.join(samplers)}")
+        losses = losses_of[self.method]
         loss = losses[0] if self.loss is None else self.loss
         if loss not in losses:
             raise ValueError(f"{self.method} takes the loss {', '.join(losses)}, "
