@@ -124,6 +124,20 @@ def _check_before_work(configs: Sequence[RunConfig]) -> None:
             config.check_size(sizes[config.dataset])
 
 
+def _fetch_unlisted(configs: Sequence[RunConfig]) -> None:
+    r"""Without a mirror, loads each dataset that is neither in the manifest nor on disk
+    once before the runs: a name the TU server lacks (a typo in a suite) ends the bench
+    in one line before any run, not each of its runs."""
+    from graphsampler.data.manifest import tu_manifest
+    from graphsampler.data.mirror import resolve_mirror
+    from graphsampler.data.tu import has_raw_files, load_tu
+    if resolve_mirror(None) is not None:  # check_tu_source found every zip already
+        return
+    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
+        if dataset not in tu_manifest() and not has_raw_files(dataset, root):
+            load_tu(dataset, root)
+
+
 def _warn_slow_bf16(configs: Sequence[RunConfig], device: Any) -> None:
     from graphsampler.precision import cpu_has_bf16
     if device.type == "cpu" and any(c.precision == "bf16" for c in configs) \
@@ -287,6 +301,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             state = "" if script.path.is_file() else " (missing: would be skipped)"
             print(f"  script {script.path}{' --quick' if args.quick else ''}{state}")
         return 0
+    _fetch_unlisted(suite.configs)
     result = run_suite(suite, out, progress=not args.quiet, quick=args.quick)
     if suite.configs:
         print(f"suite {suite.name}: {len(result.records)} run(s) done now, {result.skipped} "

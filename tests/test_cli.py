@@ -473,3 +473,25 @@ def test_a_count_alone_is_accepted_in_a_suite_and_on_the_command_line(tmp_path, 
     monkeypatch.setattr("graphsampler.bench.run", _no_run)
     with pytest.raises(AssertionError, match="a run started"):  # accepted: it would run
         main(TRAIN + ["--sampler", "proximity", "--num-candidates", "100", "--out", "r.jsonl"])
+
+
+def test_without_a_mirror_an_unknown_name_in_a_suite_ends_the_bench_once_before_any_run(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    asked = []
+
+    def server(root, name, **kwargs):  # the TU server has no such zip
+        asked.append(name)
+        raise FileNotFoundError(f"HTTP Error 404: {name}.zip")
+    monkeypatch.setattr("graphsampler.data.tu.TUDataset", server)
+    monkeypatch.setattr("graphsampler.bench.queue.run", _no_run)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['PTC_RM']\n"
+                                     "samplers=['uniform', 'knn']\nseeds=[0, 1, 2]\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--suite", "s.toml", "--out", "o"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and asked == ["PTC_RM"]
+    assert "unknown TU dataset 'PTC_RM': the TU server has no PTC_RM.zip" in err
+    assert sorted(os.listdir(tmp_path)) == ["s.toml"]

@@ -160,6 +160,15 @@ def load_tu(
     return dataset
 
 
+def has_raw_files(name: str, root: str | os.PathLike[str] | None = None) -> bool:
+    r"""Whether :obj:`root/NAME/raw` holds the raw files :func:`load_tu` needs (it
+    then neither extracts nor downloads)."""
+    stats = tu_manifest().get(name)
+    required = required_raw_files(name, bool(stats and stats["node_labels"]))
+    folder = _resolve_root(root) / name / "raw"
+    return all((folder / f).is_file() for f in required)
+
+
 def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
                     mirror: str | os.PathLike[str] | None = None) -> None:
     r"""Checks, without loading anything, what :func:`load_tu` would refuse later: a bad
@@ -181,9 +190,7 @@ def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
     if existing is not None and not existing.is_dir():
         raise ValueError(f"data root {root_dir}: {existing} is a file, not a folder; give a "
                          f"folder (--data-root, data_root or {DATA_ENV})")
-    stats = tu_manifest().get(name)
-    required = required_raw_files(name, bool(stats and stats["node_labels"]))
-    if all((root_dir / name / "raw" / f).is_file() for f in required):
+    if has_raw_files(name, root_dir):
         return
     mirror_dir = resolve_mirror(mirror)
     if mirror_dir is not None and not (mirror_dir / f"{name}.zip").is_file():
