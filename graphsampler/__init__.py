@@ -6,21 +6,42 @@ the instances, and mini-batches drawn by random walks with restart on it, as a
 what a training loop of one's own needs (the README's examples): the methods, the GIN
 encoder and the losses they are built from, and the evaluation protocol.
 """
-from graphsampler.data import IndexedDataset, load_tu
-from graphsampler.eval import svm_cv
-from graphsampler.losses import DCLLoss, HCLLoss, InfoNCELoss
-from graphsampler.methods import MVGRL, GraphCL
-from graphsampler.nn import GINEncoder
-from graphsampler.samplers import (
-    DistributedBatchSampler,
-    EmbeddingBank,
-    KNNBatchSampler,
-    ProximityBatchSampler,
-    UniformBatchSampler,
-    build_proximity_graph,
-    random_walk_with_restart,
-)
-from graphsampler.train import embed_dataset
+import importlib
+from typing import Any
+
+#: Where each top-level name lives: imported on first use (PEP 562), so that
+#: ``import graphsampler`` (and the command line's ``--help``) loads neither torch nor
+#: PyG until a name that needs them is used.
+_EXPORTS = {
+    "IndexedDataset": "graphsampler.data", "load_tu": "graphsampler.data",
+    "svm_cv": "graphsampler.eval",
+    "DCLLoss": "graphsampler.losses", "HCLLoss": "graphsampler.losses",
+    "InfoNCELoss": "graphsampler.losses",
+    "MVGRL": "graphsampler.methods", "GraphCL": "graphsampler.methods",
+    "GINEncoder": "graphsampler.nn",
+    "DistributedBatchSampler": "graphsampler.samplers",
+    "EmbeddingBank": "graphsampler.samplers", "KNNBatchSampler": "graphsampler.samplers",
+    "ProximityBatchSampler": "graphsampler.samplers",
+    "UniformBatchSampler": "graphsampler.samplers",
+    "build_proximity_graph": "graphsampler.samplers",
+    "random_walk_with_restart": "graphsampler.samplers",
+    "embed_dataset": "graphsampler.train",
+    "load_model": "graphsampler.bench.saved",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphsampler' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __version__ = "0.1.0"
 
@@ -42,4 +63,5 @@ __all__ = [
     "HCLLoss",
     "embed_dataset",
     "svm_cv",
+    "load_model",
 ]

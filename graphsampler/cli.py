@@ -7,23 +7,27 @@ that was computed is never lost (printed on stdout when its file cannot take it)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import statistics
 import sys
+import tempfile
 import typing
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from graphsampler.bench.config import RunConfig
-from graphsampler.bench.registry import METHODS, SAMPLERS
-from graphsampler.precision import PRECISIONS
+from graphsampler.bench.names import LOSSES, METHOD_NAMES, PRECISIONS, SAMPLER_NAMES
 
-#: The choices of the run settings that are names.
-_CHOICES = {"method": list(METHODS), "sampler": list(SAMPLERS), "precision": list(PRECISIONS),
-            "loss": list(dict.fromkeys(loss for m in METHODS.values() for loss in m.losses))}
+#: The choices of the run settings that are names (from a table that imports nothing:
+#: the parser builds without torch, so --help and a refused argument are quick).
+_CHOICES = {"method": list(METHOD_NAMES), "sampler": list(SAMPLER_NAMES),
+            "precision": list(PRECISIONS),
+            "loss": list(dict.fromkeys(loss for losses in LOSSES.values() for loss in losses))}
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -76,14 +80,6 @@ def _count_or_fraction(text: str) -> int | float:
                 f"got {text!r}") from None
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes", "on"):
-        return True
-    if text.lower() in ("false", "0", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     r"""One flag per :class:`~graphsampler.bench.RunConfig` setting (``batch_size`` is
     ``--batch-size``), with its type, choices, default and help; ``dataset`` and
@@ -94,16 +90,62 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         kinds = [k for k in typing.get_args(hints[f.name]) or (hints[f.name],)
                  if k is not type(None)]
-        kind = _count_or_fraction if kinds == [int, float] else \
-            _boolean if kinds == [bool] else kinds[0]
+        if kinds == [bool]:
+            parser.add_argument(f"--{f.name.replace('_', '-')}", action="store_true",
+                                default=f.default, help=f.metadata["help"])
+            continue
+        kind = _count_or_fraction if kinds == [int, float] else kinds[0]
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default,
                             choices=_CHOICES.get(f.name), help=f.metadata["help"])
 
 
 def _configs(args: argparse.Namespace) -> list[RunConfig]:
-    names = {f.name for f in dataclasses.fields(RunConfig)} - {"dataset", "seed"}
-    values = {name: getattr(args, name) for name in names}
-    return [RunConfig(dataset=args.dataset, seed=seed, **values) for seed in args.seeds]
+    fields = [f for f in dataclasses.fields(RunConfig) if f.name not in ("dataset", "seed")]
+    values = {f.name: getattr(args, f.name) for f in fields}
+    configs = [RunConfig(dataset=args.dataset, seed=seed, **values) for seed in args.seeds]
+    given = [f.name for f in fields if values[f.name] != f.default]
+    reason = configs[0].inapplicable(given)
+    if reason is not None:
+        name = reason.split()[0]
+        raise ValueError(f"--{name.replace('_', '-')}{reason[len(name):]}")
+    return configs
+
+
+def _check_before_work(configs: Sequence[RunConfig]) -> None:
+    r"""What can be known before any run: each dataset's name and source (a typo in a
+    suite is found once, not by each of its runs), and the runs against the dataset
+    sizes of the manifest (a count of N, a last batch of one graph)."""
+    from graphsampler.data.manifest import tu_manifest
+    from graphsampler.data.tu import check_tu_source
+    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
+        check_tu_source(dataset, root)
+    sizes = {name: row["graphs"] for name, row in tu_manifest().items()}
+    for config in configs:
+        if config.dataset in sizes:
+            config.check_size(sizes[config.dataset])
+
+
+def _fetch_unlisted(configs: Sequence[RunConfig]) -> None:
+    r"""Without a mirror, loads each dataset that is neither in the manifest nor on disk
+    once before the runs: a name the TU server lacks (a typo in a suite) ends the bench
+    in one line before any run, not each of its runs."""
+    from graphsampler.data.manifest import tu_manifest
+    from graphsampler.data.mirror import resolve_mirror
+    from graphsampler.data.tu import has_raw_files, load_tu
+    if resolve_mirror(None) is not None:  # check_tu_source found every zip already
+        return
+    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
+        if dataset not in tu_manifest() and not has_raw_files(dataset, root):
+            load_tu(dataset, root)
+
+
+def _warn_slow_bf16(configs: Sequence[RunConfig], device: Any) -> None:
+    from graphsampler.precision import cpu_has_bf16
+    if device.type == "cpu" and any(c.precision == "bf16" for c in configs) \
+            and not cpu_has_bf16():
+        print("graphsampler: warning: --precision bf16 on a CPU without bfloat16 "
+              "instructions (avx512_bf16, amx_bf16) trains far slower than fp32; "
+              "keep fp32 here", file=sys.stderr)
 
 
 def check_output(path: Path, *, folder: bool) -> Path:
@@ -120,31 +162,57 @@ def check_output(path: Path, *, folder: bool) -> Path:
     target = path if path.exists() else existing
     if not os.access(target, os.W_OK):
         raise ValueError(f"{flag}: {target} is not writable")
+    created = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if folder:
+            with tempfile.TemporaryFile(dir=parent):
+                pass
+        else:
+            existed = path.exists()
+            with path.open("a"):
+                pass
+            if not existed:
+                path.unlink()
+    except OSError as err:
+        raise ValueError(f"{flag}: cannot write there ({err.strerror})") from None
+    finally:
+        for p in reversed(created):  # deepest first: leave nothing behind
+            try:
+                p.rmdir()
+            except OSError:
+                break
     return path
 
 
 def summary_line(records: Sequence[dict[str, Any]]) -> str:
     r"""``method/loss dataset sampler: mean +- std over seeds (n seeds)``."""
     accs = [r["accuracy_mean"] for r in records]
-    std = statistics.stdev(accs) if len(accs) > 1 else 0.0
     r = records[0]
-    return (f"{r['method']}/{r['loss']} {r['dataset']} {r['sampler']}: "
-            f"{statistics.mean(accs):.2f} +- {std:.2f} over {len(accs)} seed(s)")
+    head = f"{r['method']}/{r['loss']} {r['dataset']} {r['sampler']}: "
+    if len(accs) == 1:  # no spread over seeds to show
+        return f"{head}{accs[0]:.2f} over 1 seed"
+    return (f"{head}{statistics.mean(accs):.2f} +- {statistics.stdev(accs):.2f} "
+            f"over {len(accs)} seed(s)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     r"""``graphsampler train``: trains and evaluates the configs, appends their records."""
+    configs = _configs(args)  # a refused value costs no import of torch
     from graphsampler.bench import append_record, run
     from graphsampler.distributed import is_main_process, process_group
     from graphsampler.train import resolve_device
-    configs = _configs(args)
     device = resolve_device(args.device)
     out = check_output(Path(args.out), folder=False)
+    models = _model_paths(args.save_model, args.seeds)
+    _check_before_work(configs)
+    _warn_slow_bf16(configs, device)
     records = []
-    with process_group(device):  # under torchrun; else a no-op
+    with _bench_lock(out), process_group(device):  # under torchrun; else a no-op
         for config in configs:
             record = run(config, progress=not args.quiet and is_main_process(),
-                         device=device)
+                         device=device,
+                         save_model=None if models is None else models[config.seed])
             if record is None:  # a rank other than 0: rank 0 evaluates and writes
                 continue
             try:
@@ -160,6 +228,45 @@ def cmd_train(args: argparse.Namespace) -> int:
     if records:
         print(summary_line(records))
     return 0
+
+
+def _model_paths(pattern: str | None, seeds: Sequence[int]) -> dict[int, Path] | None:
+    r"""The ``--save-model`` file of each seed, each checked writable before work."""
+    if pattern is None:
+        return None
+    if len(seeds) > 1 and "{seed}" not in pattern:
+        raise ValueError(f"--save-model {pattern}: {len(seeds)} seeds would write one file; "
+                         f"put {{seed}} in the path, e.g. model-{{seed}}.pt")
+    try:
+        paths = {seed: Path(pattern.replace("{seed}", str(seed))) for seed in seeds}
+    except ValueError as err:
+        raise ValueError(f"--save-model {pattern}: {err}") from None
+    for path in paths.values():
+        try:
+            check_output(path, folder=False)
+        except ValueError as err:
+            raise ValueError(str(err).replace(f"--out {path}", f"--save-model {path}", 1)) \
+                from None
+    return paths
+
+
+@contextlib.contextmanager
+def _bench_lock(out: Path) -> Iterator[None]:
+    r"""Holds the lock of the bench results folder ``out`` is in, if it is one, so that
+    ``train --out`` never appends to a results file a running bench appends to."""
+    from graphsampler.bench.queue import LOCK_FILE, _exclusive
+    if os.environ.get("RANK", "0") != "0" or not (out.parent / LOCK_FILE).is_file():
+        # under torchrun only rank 0 writes the record, and only it takes the lock
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(_exclusive(out.parent))
+        except ValueError:
+            raise ValueError(f"--out {out}: a bench is running on {out.parent} (it holds "
+                             f"{out.parent / LOCK_FILE}); wait for it or give --out "
+                             f"another file") from None
+        yield
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -185,6 +292,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise ValueError(f"--quick shortens the scripts of a suite (speed); suite "
                          f"{suite.name} has none, so drop --quick")
     out = check_output(Path(args.out or Path("runs") / suite.name), folder=True)
+    _check_before_work(suite.configs)
     if args.dry_run:
         todo, done = pending(suite, out)
         if suite.configs:
@@ -198,6 +306,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             state = "" if script.path.is_file() else " (missing: would be skipped)"
             print(f"  script {script.path}{' --quick' if args.quick else ''}{state}")
         return 0
+    _fetch_unlisted(suite.configs)
     result = run_suite(suite, out, progress=not args.quiet, quick=args.quick)
     if suite.configs:
         print(f"suite {suite.name}: {len(result.records)} run(s) done now, {result.skipped} "
@@ -235,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated, e.g. 0,1,2")
     p.add_argument("--out", required=True, help="JSONL file; one record per seed is appended")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--save-model", default=None, metavar="PATH",
+                   help="write each seed's trained model there ({seed} in PATH: its seed), "
+                        "read back with graphsampler.load_model(PATH)")
     add_run_arguments(p)
     p.set_defaults(func=cmd_train)
 
@@ -263,12 +375,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: Any = None, line: str | None = None) -> None:
+    # A notice for the user, not a developer's warning with its file and line.
+    print(f"graphsampler: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     r"""Runs the command line; a bad input exits 2 with one line on stderr."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
+    except BrokenPipeError:  # `graphsampler bench --dry-run | head`: the reader is gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        return 0
     except (ValueError, OSError) as err:
         message = " ".join(str(err).split())
         parser.exit(2, f"graphsampler {args.command}: error: {message}\n")

@@ -57,6 +57,20 @@ def check_precision(precision: str) -> str:
     return precision
 
 
+def cpu_has_bf16() -> bool:
+    r"""Whether this CPU has bfloat16 instructions (``avx512_bf16`` or ``amx_bf16`` in
+    Linux's ``/proc/cpuinfo``); :obj:`True` where that cannot be read (other systems,
+    ARM), so that only a known slow CPU is warned about."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = next((line for line in info if line.startswith("flags")), None)
+    except OSError:
+        return True
+    if flags is None:
+        return True
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
 def training_autocast(device: torch.device, precision: str) -> torch.autocast:
     r"""The autocast context of a training step: bfloat16 on ``device``'s type for
     ``"bf16"``, disabled for ``"fp32"``.

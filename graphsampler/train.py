@@ -53,6 +53,9 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         device = torch_geometric.device(name)
     except RuntimeError as err:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r} is not supported: graphsampler runs on cpu and "
+                         f"cuda; use auto, cpu, cuda or cuda:N")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but no CUDA GPU is visible; use cpu or auto")
     return device
@@ -178,16 +181,22 @@ def train(
 
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        state = torch.load(path, map_location=device, weights_only=False)
-        method.load_state_dict(state["method"])
-        optimizer.load_state_dict(state["optimizer"])
-        sampler.load_state_dict(state["sampler"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        np.random.set_state(state["numpy_rng"])
-        random.setstate(state["python_rng"])
-        result = TrainResult(state["history"], state["seconds"])
-        start_epoch = state["epoch"] + 1
+        try:
+            state = torch.load(path, map_location=device, weights_only=False)
+            method.load_state_dict(state["method"])
+            optimizer.load_state_dict(state["optimizer"])
+            sampler.load_state_dict(state["sampler"])
+            generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            np.random.set_state(state["numpy_rng"])
+            random.setstate(state["python_rng"])
+            result = TrainResult(state["history"], state["seconds"])
+            start_epoch = state["epoch"] + 1
+        except Exception as exc:  # truncated, foreign or of another model
+            reason = " ".join(str(exc).split())[:120]
+            raise ValueError(f"cannot resume from the checkpoint {path} "
+                             f"({type(exc).__name__}: {reason}); delete it to restart "
+                             f"that run from its first epoch") from exc
 
     loader = DataLoader(dataset, batch_sampler=batches, num_workers=num_workers)
     bar = tqdm(range(start_epoch, epochs), desc=f"train {type(method).__name__}",

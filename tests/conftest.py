@@ -10,6 +10,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Child processes the tests start (CLI runs, torchrun) inherit one thread too.
 for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# A relative mirror (the README's `export GRAPHSAMPLER_TU_MIRROR=../shared/datasets/tu`)
+# is relative to the folder pytest started in: resolved once here, so that the tests that
+# chdir, and the processes they start in other folders, read the same mirror.
+if os.environ.get("GRAPHSAMPLER_TU_MIRROR"):
+    os.environ["GRAPHSAMPLER_TU_MIRROR"] = os.path.abspath(os.environ["GRAPHSAMPLER_TU_MIRROR"])
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -39,6 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def tu_mirror(monkeypatch) -> Path:
     """The TU mirror folder (GRAPHSAMPLER_TU_MIRROR, else ../shared/datasets/tu)."""
     mirror = Path(os.environ.get("GRAPHSAMPLER_TU_MIRROR", REPO.parent / "shared/datasets/tu"))
+    mirror = mirror.absolute()
     if not (mirror / "MUTAG.zip").exists():
         pytest.skip("no TU mirror with MUTAG.zip: set GRAPHSAMPLER_TU_MIRROR")
     monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(mirror))

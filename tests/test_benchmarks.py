@@ -163,3 +163,12 @@ def test_device_check_kills_a_part_over_its_budget(tmp_path):
     row = device_check.run_isolated("cuda_tests", tmp_path, "cpu", budget=1.0)
     assert row["status"] == "timeout after 1 s" and row["seconds"] < 10
     assert not (tmp_path / "cuda_tests.json").exists()
+
+
+def test_cli_startup_times_each_command_and_refuses_a_failing_one():
+    import cli_startup
+    seconds = cli_startup.time_command(["-c", "pass"])
+    assert 0 < seconds < 30
+    assert cli_startup.time_command(cli_startup.COMMANDS["refused: train --epochs 0"]) > 0
+    with pytest.raises(RuntimeError, match="failed"):
+        cli_startup.time_command(["-c", "raise SystemExit(3)"])

@@ -60,6 +60,10 @@ BAD_SUITES = {
     "method.toml": "[[cells]]\nmethods=['grapcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\n"
                    "seeds=[0]\n",
     "broken.toml": "[[cells]\n",
+    "dataset.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG', 'Mutag']\n"
+                    "samplers=['uniform', 'proximity']\nseeds=[0, 1]\n",
+    "lastone.toml": "[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\n"
+                    "samplers=['uniform']\nseeds=[0]\nbatch_size=187\n",
 }
 # Each wrong use: its arguments (OUT: an output path in tmp_path, FILE: an existing file,
 # DIR: an existing folder, SUITE/x: a bad suite file) and a fragment of its one line.
@@ -110,6 +114,30 @@ BAD = [
     (["bench", "--suite", "quick", "--out", "FILE/sub"], "is a file, so nothing can be written"),
     (["bench", "--suite", "quick", "--device", "gpu7"], "unknown device 'gpu7'"),
     (["bench", "--suite", "quick", "--quick"], "suite quick has none, so drop --quick"),
+    (TRAIN + ["--num-candidates", "100"],
+     "--num-candidates does not apply to the uniform sampler; proximity, adaptive take it"),
+    (TRAIN + ["--sampler", "knn", "--walk-fraction", "0.5"],
+     "--walk-fraction does not apply to the knn sampler; proximity, adaptive take it"),
+    (TRAIN + ["--method", "mvgrl", "--augmentation", "dnodes"],
+     "--augmentation does not apply to the mvgrl method; graphcl takes it"),
+    (TRAIN + ["--batch-size", "187"], "MUTAG has 188 graphs: batch_size 187 leaves a last "
+                                      "batch of 1 graph"),
+    (TRAIN + ["--batch-size", "187", "--drop-last", "--epochs", "0"], "epochs must be >= 1"),
+    (TRAIN + ["--sampler", "proximity", "--num-candidates", "100", "--num-neighbors", "0.9"],
+     "MUTAG has 188 graphs: num_neighbors (170) must be smaller than num_candidates (100)"),
+    (TRAIN + ["--device", "mps"], "device 'mps' is not supported: graphsampler runs on cpu"),
+    (TRAIN + ["--data-root", "FILE"], "is a file, not a folder; give a folder (--data-root"),
+    (TRAIN + ["--data-root", "FILE/data"], "is a file, not a folder"),
+    (TRAIN + ["--dataset", "mutag"], "unknown TU dataset 'mutag' (did you mean 'MUTAG'?)"),
+    (["bench", "--suite", "quick", "--data-root", "FILE"], "is a file, not a folder"),
+    (["bench", "--suite", "SUITE/dataset.toml"],
+     "unknown TU dataset 'Mutag' (did you mean 'MUTAG'?)"),
+    (["bench", "--suite", "SUITE/lastone.toml"], "MUTAG has 188 graphs: batch_size 187"),
+    (TRAIN + ["--seeds", "0,1", "--save-model", "m.pt"],
+     "--save-model m.pt: 2 seeds would write one file; put {seed} in the path"),
+    (TRAIN + ["--save-model", "FILE/m-{seed}.pt"],
+     "--save-model FILE/m-0.pt: FILE is a file, so nothing can be written under it"),
+    (TRAIN + ["--save-model", "DIR"], "--save-model DIR is a folder; give a file"),
     (["bench"], "the following arguments are required: --suite"),
     (["report", "DIR"], "results.jsonl not found"),
     (["trian"], "argument command: invalid choice: 'trian'"),
@@ -127,6 +155,7 @@ def test_a_wrong_use_ends_in_one_line_before_any_work(tmp_path, monkeypatch, cap
         (tmp_path / "SUITE" / name).write_text(text)
     if "--out" not in argv and argv[0] == "train":
         argv = [*argv, "--out", "OUT/r.jsonl"]
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)  # names checked by case
     monkeypatch.setattr("graphsampler.bench.runner.train", None)  # training would raise
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -158,7 +187,7 @@ def test_a_record_that_cannot_be_written_is_printed_not_lost(tu_mirror, tmp_path
     assert record["dataset"] == "MUTAG" and len(record["fold_accuracies"]) == 10
 
 
-def _tu_zip(path, name, num_graphs=40, seed=0):
+def _tu_zip(path, name, num_graphs=40, seed=0, attributes=False):
     r"""A TU-format zip of ``num_graphs`` random graphs in two classes (rings and stars)."""
     import zipfile
     gen = torch.Generator().manual_seed(seed)
@@ -177,6 +206,10 @@ def _tu_zip(path, name, num_graphs=40, seed=0):
         archive.writestr(f"{name}/{name}_graph_indicator.txt",
                          "\n".join(map(str, indicator)) + "\n")
         archive.writestr(f"{name}/{name}_graph_labels.txt", "\n".join(map(str, labels)) + "\n")
+        if attributes:  # two per node
+            archive.writestr(f"{name}/{name}_node_attributes.txt",
+                             "\n".join(f"{i % 7 / 7:.3f}, {g}" for i, g in
+                                       enumerate(indicator)) + "\n")
     return path
 
 
@@ -216,3 +249,250 @@ def test_a_tu_zip_pyg_cannot_parse_ends_in_one_line(tmp_path, monkeypatch, capsy
            if not line.startswith("graphsampler: ")]
     assert len(err) == 1 and "cannot process the raw files of BROKEN" in err[0]
     assert "Traceback" not in err[0] and not (tmp_path / "x.jsonl").exists()
+
+
+def _no_run(*args, **kwargs):
+    raise AssertionError("a run started")
+
+
+@pytest.mark.parametrize("command", ["train", "bench"])
+def test_a_dataset_missing_from_the_mirror_is_found_once_before_any_run(
+        tmp_path, monkeypatch, capsys, command):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "MUTAG.zip", "MUTAG")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    monkeypatch.setattr("graphsampler.bench.queue.run", _no_run)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG', "
+                                     "'PROTIENS']\nsamplers=['uniform']\nseeds=[0, 1]\n")
+    argv = (["train", "--dataset", "PROTIENS", "--seeds", "0,1", "--out", "o/r.jsonl"]
+            if command == "train" else ["bench", "--suite", "s.toml", "--out", "o"])
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    assert (f"the TU mirror {tmp_path / 'mirror'} has no PROTIENS.zip (did you mean "
+            f"'PROTEINS'?)") in err
+    assert sorted(os.listdir(tmp_path)) == ["mirror", "s.toml"]
+
+
+def test_bf16_on_a_cpu_without_bfloat16_instructions_warns_in_one_line(tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setattr("graphsampler.precision.cpu_has_bf16", lambda: False)
+
+    def stop(*args, **kwargs):
+        raise ValueError("stopped before training")
+    monkeypatch.setattr("graphsampler.bench.run", stop)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--precision", "bf16", "--device", "cpu", "--out", "r.jsonl"])
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("graphsampler: warning: --precision bf16 on a CPU without bfloat16 "
+                      "instructions (avx512_bf16, amx_bf16) trains far slower than fp32; "
+                      "keep fp32 here")
+    assert "stopped before training" in err[1] and len(err) == 2
+    monkeypatch.setattr("graphsampler.precision.cpu_has_bf16", lambda: True)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--precision", "bf16", "--device", "cpu", "--out", "r.jsonl"])
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_train_into_a_running_bench_folder_is_refused(tmp_path, monkeypatch, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "results.jsonl").write_text("")
+    with open(tmp_path / "runs" / ".bench.lock", "a") as lock:  # a bench holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(SystemExit) as exc:
+            main(TRAIN + ["--out", "runs/results.jsonl"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "a bench is running on runs (it holds runs/.bench.lock)" in err
+    assert (tmp_path / "runs" / "results.jsonl").read_text() == ""
+
+
+def test_an_out_file_that_cannot_be_created_is_found_before_work(tmp_path, monkeypatch,
+                                                                 capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    monkeypatch.setattr("pathlib.Path.open", _refuse_open)
+    with pytest.raises(SystemExit) as exc:
+        main(TRAIN + ["--out", "new/r.jsonl"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1
+    assert "--out new/r.jsonl: cannot write there (Read-only file system)" in err
+    assert os.listdir(tmp_path) == []
+
+
+def _refuse_open(self, *args, **kwargs):
+    raise OSError(30, "Read-only file system")
+
+
+def test_one_seed_prints_no_spread():
+    from graphsampler.cli import summary_line
+    record = {"method": "graphcl", "loss": "infonce", "dataset": "MUTAG", "sampler": "uniform"}
+    assert summary_line([{**record, "accuracy_mean": 85.0}]) == \
+        "graphcl/infonce MUTAG uniform: 85.00 over 1 seed"
+    assert summary_line([{**record, "accuracy_mean": a} for a in (84.0, 86.0)]) == \
+        "graphcl/infonce MUTAG uniform: 85.00 +- 1.41 over 2 seed(s)"
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_ends_the_listing_quietly(tmp_path):
+    import subprocess
+    import sys
+    # `graphsampler bench --dry-run | head -0`: the reader is gone before the first line
+    proc = subprocess.Popen([sys.executable, "-m", "graphsampler", "bench", "--suite", "paper",
+                             "--dry-run", "--out", str(tmp_path / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert err == ""
+
+
+def test_the_parser_builds_without_torch():
+    import subprocess
+    import sys
+    code = ("import sys; from graphsampler.cli import build_parser, main; build_parser()\n"
+            "try:\n    main(['train', '--dataset', 'MUTAG', '--out', 'x', '--epochs', '0'])\n"
+            "except SystemExit as e:\n    print(e.code)\n"
+            "print(sorted(m for m in ('torch', 'torch_geometric', 'numpy', 'sklearn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split("\n")[:2] == ["2", "[]"]  # refused, and nothing heavy loaded
+    assert "epochs must be >= 1, got 0" in out.stderr
+
+
+@pytest.mark.slow
+def test_save_model_writes_a_model_that_loads_in_one_line(tu_mirror, tmp_path, monkeypatch):
+    from torch_geometric.data import Batch
+
+    import graphsampler
+    from graphsampler.bench import load_graphcl_dataset
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "MUTAG", "--epochs", "1", "--seeds", "0,1",
+                 "--device", "cpu", "--quiet", "--out", "r.jsonl",
+                 "--save-model", "models/m-{seed}.pt"]) == 0
+    assert sorted(os.listdir(tmp_path / "models")) == ["m-0.pt", "m-1.pt"]
+    method = graphsampler.load_model("models/m-1.pt")
+    batch = Batch.from_data_list([load_graphcl_dataset("MUTAG")[i] for i in range(5)])
+    assert method.embed(batch).shape == (5, 96) and not method.training
+    other = graphsampler.load_model("models/m-0.pt")
+    assert not torch.equal(other.embed(batch), method.embed(batch))  # each seed its own
+
+
+def test_node_attributes_of_a_dataset_without_them_is_refused_before_training(
+        tmp_path, monkeypatch, capsys):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "NOATTR.zip", "NOATTR")
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("graphsampler.bench.runner.train", _no_run)
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--dataset", "NOATTR", "--node-attributes", "--device", "cpu",
+              "--batch-size", "8", "--quiet", "--out", "r.jsonl"])
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if not line.startswith("graphsampler: ")]
+    assert exc.value.code == 2 and len(err) == 1
+    assert "NOATTR has no node attributes (no NOATTR_node_attributes.txt)" in err[0]
+    assert sorted(os.listdir(tmp_path)) == ["data", "mirror"]  # the dataset cache only
+
+
+@pytest.mark.slow
+def test_node_attributes_train_on_the_attributes(tmp_path, monkeypatch):
+    (tmp_path / "mirror").mkdir()
+    _tu_zip(tmp_path / "mirror" / "ATTR.zip", "ATTR", attributes=True)
+    monkeypatch.setenv("GRAPHSAMPLER_TU_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "ATTR", "--node-attributes", "--epochs", "1",
+                 "--batch-size", "8", "--device", "cpu", "--quiet", "--out", "r.jsonl",
+                 "--save-model", "m.pt"]) == 0
+    record = json.loads((tmp_path / "r.jsonl").read_text())
+    assert record["config"]["node_attributes"] is True
+    import graphsampler
+    # the two attributes (no node labels; with features, no constant one is added)
+    assert graphsampler.load_model("m.pt").encoder.convs[0].nn[0].in_features == 2
+
+
+def test_notices_are_one_clean_line_not_raw_warnings(tmp_path, capsys):
+    from synthetic import run_record
+    records = [run_record("MUTAG", s, seed, 80.0 + seed) for s in ("uniform", "proximity")
+               for seed in (0, 1)]
+    lines = [json.dumps(r) for r in records]
+    lines.insert(2, '{"method": "graphcl", "trunc')
+    (tmp_path / "results.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["report", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    notices = [line for line in err if "skipped a line" in line]
+    assert len(notices) == 1 and notices[0].startswith(
+        f"graphsampler: warning: {tmp_path / 'results.jsonl'}:3: skipped a line that is "
+        "not a complete run record (JSONDecodeError: ")
+    assert not any("Warning" in line or "warnings.warn" in line for line in err), err
+
+
+def test_train_into_an_idle_bench_folder_holds_its_lock_while_it_runs(tmp_path, monkeypatch,
+                                                                      capsys):
+    fcntl = pytest.importorskip("fcntl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / ".bench.lock").write_text("")  # a bench ran here, and ended
+    seen = []
+
+    def run(config, **kwargs):  # a bench starting now would find the lock taken
+        with open(tmp_path / "runs" / ".bench.lock", "a") as lock:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        seen.append(config.seed)
+        raise ValueError("stopped after the check")
+    monkeypatch.setattr("graphsampler.bench.run", run)
+    with pytest.raises(SystemExit):
+        main(TRAIN + ["--out", "runs/results.jsonl"])
+    assert seen == [0] and "stopped after the check" in capsys.readouterr().err
+
+
+def test_a_count_alone_is_accepted_in_a_suite_and_on_the_command_line(tmp_path, monkeypatch,
+                                                                       capsys):
+    # M = 100 with the default k = 0.003 N: against a stand-in N of 2^30, k was 3.2M
+    # and the run was refused; MUTAG's real N gives k = 1.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\n"
+                                     "samplers=['proximity']\nseeds=[0]\nnum_candidates=100\n")
+    assert main(["bench", "--suite", "s.toml", "--dry-run", "--out", "o"]) == 0
+    assert "suite s: 1 run(s), 0 already in o/results.jsonl, 1 to run" in capsys.readouterr().out
+    monkeypatch.setattr("graphsampler.bench.run", _no_run)
+    with pytest.raises(AssertionError, match="a run started"):  # accepted: it would run
+        main(TRAIN + ["--sampler", "proximity", "--num-candidates", "100", "--out", "r.jsonl"])
+
+
+def test_without_a_mirror_an_unknown_name_in_a_suite_ends_the_bench_once_before_any_run(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GRAPHSAMPLER_TU_MIRROR", raising=False)
+    monkeypatch.setenv("GRAPHSAMPLER_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    asked = []
+
+    def server(root, name, **kwargs):  # the TU server has no such zip
+        asked.append(name)
+        raise FileNotFoundError(f"HTTP Error 404: {name}.zip")
+    monkeypatch.setattr("graphsampler.data.tu.TUDataset", server)
+    monkeypatch.setattr("graphsampler.bench.queue.run", _no_run)
+    (tmp_path / "s.toml").write_text("[[cells]]\nmethods=['graphcl']\ndatasets=['PTC_RM']\n"
+                                     "samplers=['uniform', 'knn']\nseeds=[0, 1, 2]\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--suite", "s.toml", "--out", "o"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and asked == ["PTC_RM"]
+    assert "unknown TU dataset 'PTC_RM': the TU server has no PTC_RM.zip" in err
+    assert sorted(os.listdir(tmp_path)) == ["s.toml"]

@@ -106,6 +106,21 @@ def test_resume_from_checkpoint_continues_exactly(tmp_path):
     assert strip(resumed.history) == strip(full.history)
 
 
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a checkpoint"])
+def test_a_corrupt_checkpoint_ends_in_one_line_naming_it(tmp_path, content):
+    ds, model, sampler = setup()
+    ckpt = tmp_path / "run.pt"
+    ckpt.write_bytes(content)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError) as err:
+        train(model, ds, sampler, epochs=2, device="cpu", progress=False, checkpoint=ckpt)
+    message = str(err.value)
+    assert message.startswith(f"cannot resume from the checkpoint {ckpt} (")
+    assert message.endswith("; delete it to restart that run from its first epoch")
+    assert "\n" not in message and ckpt.read_bytes() == content  # left for the user
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # no step
+
+
 def test_embed_dataset_in_dataset_order():
     ds, model, _ = setup()
     x, y = embed_dataset(model, ds, device="cpu", batch_size=7)

@@ -27,16 +27,39 @@ Example:
         from graphsampler.bench import RunConfig, run
         record = run(RunConfig(dataset="MUTAG", sampler="proximity", epochs=2))
 """
-from graphsampler.bench.config import RunConfig
-from graphsampler.bench.provenance import device_name, git_commit, versions
-from graphsampler.bench.queue import BenchResult, checkpoint_path, pending, run_suite
-from graphsampler.bench.registry import METHODS, SAMPLERS, MethodSpec
-from graphsampler.bench.report import render_report, write_report
-from graphsampler.bench.results import RESULTS_FILE, append_record, read_results
-from graphsampler.bench.runner import run
-from graphsampler.bench.stats import Cell, Stat, paper_results, summarize
-from graphsampler.bench.suite import Suite, load_suite, suite_names
-from graphsampler.data.prepare import load_graphcl_dataset, load_mvgrl_dataset
+import importlib
+from typing import Any
+
+#: Where each name lives: imported on first use (PEP 562), so that the command line
+#: builds its parser from :mod:`.config` without loading torch.
+_EXPORTS = {
+    "RunConfig": ".config",
+    "load_graphcl_dataset": "graphsampler.data.prepare",
+    "load_mvgrl_dataset": "graphsampler.data.prepare",
+    "device_name": ".provenance", "git_commit": ".provenance", "versions": ".provenance",
+    "BenchResult": ".queue", "checkpoint_path": ".queue", "pending": ".queue",
+    "run_suite": ".queue",
+    "METHODS": ".registry", "SAMPLERS": ".registry", "MethodSpec": ".registry",
+    "render_report": ".report", "write_report": ".report",
+    "RESULTS_FILE": ".results", "append_record": ".results", "read_results": ".results",
+    "run": ".runner",
+    "Cell": ".stats", "Stat": ".stats", "paper_results": ".stats", "summarize": ".stats",
+    "Suite": ".suite", "load_suite": ".suite", "suite_names": ".suite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphsampler.bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "BenchResult", "Cell", "METHODS", "MethodSpec", "RESULTS_FILE", "RunConfig", "SAMPLERS",

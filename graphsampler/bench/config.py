@@ -15,12 +15,13 @@ import functools
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
-from graphsampler.methods.base import ContrastiveMethod
-from graphsampler.precision import check_precision
-from graphsampler.samplers import BaseBatchSampler
+from graphsampler.bench.names import LOSSES, PRECISIONS, SAMPLER_NAMES
+
+if TYPE_CHECKING:  # the registries import torch: loaded when a config is built
+    from graphsampler.methods.base import ContrastiveMethod
+    from graphsampler.samplers import BaseBatchSampler
 
 #: Settings that say where a run computes and reads, not what it computes.
 PLACE = ("device", "data_root")
@@ -34,7 +35,8 @@ _PROBE_ITEMS = 1 << 30  # sampler checks that need no dataset (the bank is lazy)
 
 def setting(default: Any, help: str, owner: str = "run") -> Any:
     r"""A :class:`RunConfig` field: its default, a one-line help, and its owner
-    (``run``, ``method``: passed to the method's constructor, or ``sampler``)."""
+    (``run``, ``method``: passed to the method's constructor, ``sampler``, or ``data``:
+    passed to the dataset preparation and recorded only when set)."""
     return field(default=default, metadata={"help": help, "owner": owner})
 
 
@@ -119,6 +121,12 @@ class RunConfig:
     target_hardness: float | None = sampler_option(
         None, "adaptive sampler: target hardness ratio in (0, 1), 0 uniform, 1 kNN "
               "(default: the sampler's)")
+    drop_last: bool | None = sampler_option(
+        None, "drop each epoch's last batch when it is short (default: keep it)")
+    node_attributes: bool | None = setting(
+        None, "add the dataset's continuous node attributes to the node features "
+              "(PyG's use_node_attr; datasets that have them, e.g. PROTEINS, BZR, COX2)",
+        "data")
     precision: str = setting("fp32", "fp32, or bf16: training steps under bfloat16 "
                                      "autocast")
     device: str = setting("auto", "auto (CUDA if present), cpu, cuda, cuda:N")
@@ -126,40 +134,107 @@ class RunConfig:
                                           "or ./datasets)")
 
     def __post_init__(self) -> None:
+        # The checks of names and numbers first, from the names table: a refused value
+        # costs no import of torch (the command line refuses it at once).
         _check_types(self)
-        spec = METHODS.get(self.method)
-        if spec is None:
+        losses_of, samplers = LOSSES, SAMPLER_NAMES
+        if self.method not in losses_of or self.sampler not in samplers:
+            # a name the table lacks: a method or sampler registered at run time?
+            from graphsampler.bench.registry import METHODS, SAMPLERS
+            losses_of = {name: spec.losses for name, spec in METHODS.items()}
+            samplers = tuple(SAMPLERS)
+        if self.method not in losses_of:
             raise ValueError(f"unknown method {self.method!r}; choose one of "
-                             f"{', '.join(METHODS)}")
-        if self.sampler not in SAMPLERS:
+                             f"{', '.join(losses_of)}")
+        if self.sampler not in samplers:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of "
-                             f"{', '.join(SAMPLERS)}")
-        loss = spec.losses[0] if self.loss is None else self.loss
-        if loss not in spec.losses:
-            raise ValueError(f"{self.method} takes the loss {', '.join(spec.losses)}, "
+                             f"{', '.join(samplers)}")
+        losses = losses_of[self.method]
+        loss = losses[0] if self.loss is None else self.loss
+        if loss not in losses:
+            raise ValueError(f"{self.method} takes the loss {', '.join(losses)}, "
                              f"got {loss!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
-        lr = spec.lr if self.lr is None else float(self.lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a number > 0, got {lr!r}")
-        check_precision(self.precision)
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {float(self.lr)!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of "
+                             f"{list(PRECISIONS)}")
+        from graphsampler.bench.registry import METHODS, keyword_defaults
+        spec = METHODS[self.method]
         object.__setattr__(self, "loss", loss)
-        object.__setattr__(self, "lr", lr)
+        object.__setattr__(self, "lr", spec.lr if self.lr is None else float(self.lr))
         if self.hidden_channels is None and "hidden_channels" in keyword_defaults(spec.model):
             object.__setattr__(self, "hidden_channels",
                                keyword_defaults(spec.model)["hidden_channels"])
         _check_method(self.method, self.loss, tuple(self._options("method").items()))
-        self.build_sampler(_PROBE_ITEMS)
+        self._check_sampler()
 
     def _options(self, owner: str) -> dict[str, Any]:
+        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
         cls = METHODS[self.method].model if owner == "method" else SAMPLERS[self.sampler]
         accepted = keyword_defaults(cls)
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.metadata["owner"] == owner and f.name in accepted
                 and getattr(self, f.name) is not None}
+
+    def _check_sampler(self) -> None:
+        # Without the dataset, N is unknown: counts and fractions are checked as values
+        # (and k < M where both are counts), the other options by building the sampler
+        # for a stand-in N, with fractions left at their defaults. The check against the
+        # real N is check_size's, once the dataset is known.
+        from graphsampler.bench.registry import SAMPLERS
+        from graphsampler.samplers._checks import resolve_count
+        options = self._options("sampler")
+        counts = {name: options.pop(name) for name in list(options) if name in _COUNTS}
+        for name, value in counts.items():
+            resolve_count(value, 1, name)
+        if all(type(counts.get(n)) is int for n in ("num_candidates", "num_neighbors")):
+            options.update(counts)  # two counts: k < M (and p + k < M) hold at any N
+        SAMPLERS[self.sampler](_PROBE_ITEMS, self.batch_size, seed=self.seed, **options)
+
+    def check_size(self, num_items: int) -> None:
+        r"""Checks the run against a dataset of ``num_items`` graphs (the batch size,
+        counts and fractions of :math:`N`), with a one-line ``ValueError`` naming the
+        dataset and :math:`N`, before any training."""
+        try:
+            self.build_sampler(num_items)
+        except ValueError as err:
+            raise ValueError(f"{self.dataset} has {num_items} graphs: {err}") from None
+        if not self.drop_last and num_items > 1 and num_items % self.batch_size == 1:
+            raise ValueError(
+                f"{self.dataset} has {num_items} graphs: batch_size {self.batch_size} "
+                f"leaves a last batch of 1 graph, which BatchNorm and an in-batch "
+                f"contrastive loss cannot train on; give drop_last (--drop-last) or "
+                f"another batch size")
+
+    def inapplicable(self, given: typing.Iterable[str]) -> str | None:
+        r"""A one-line reason why one of the settings ``given`` (field names set away
+        from their defaults) does not apply to this run's method or sampler, else
+        :obj:`None`.
+
+        Example:
+            >>> RunConfig().inapplicable(["num_candidates"])
+            'num_candidates does not apply to the uniform sampler; proximity, adaptive take it'
+        """
+        from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
+        for name in given:
+            owner = RunConfig.__dataclass_fields__[name].metadata["owner"]
+            if owner in ("run", "data") or name in self._options(owner) or name in keyword_defaults(
+                    METHODS[self.method].model if owner == "method"
+                    else SAMPLERS[self.sampler]):
+                continue
+            if owner == "method":
+                takers = [m for m, spec in METHODS.items() if name in keyword_defaults(spec.model)]
+                return (f"{name} does not apply to the {self.method} method; "
+                        f"{', '.join(takers)} take{'s' if len(takers) == 1 else ''} it")
+            takers = [n for n, cls in SAMPLERS.items() if name in keyword_defaults(cls)]
+            return (f"{name} does not apply to the {self.sampler} sampler; "
+                    f"{', '.join(takers)} take{'s' if len(takers) == 1 else ''} it")
+        return None
 
     def build_method(self, num_features: int) -> ContrastiveMethod:
         r"""The method's model for graphs with ``num_features`` node features."""
@@ -167,6 +242,7 @@ class RunConfig:
 
     def build_sampler(self, num_items: int) -> BaseBatchSampler:
         r"""The batch sampler for a dataset of ``num_items`` graphs."""
+        from graphsampler.bench.registry import SAMPLERS
         return SAMPLERS[self.sampler](num_items, self.batch_size, seed=self.seed,
                                       **self._options("sampler"))
 
@@ -176,7 +252,8 @@ class RunConfig:
         stores."""
         applies = {**self._options("method"), **self._options("sampler")}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.metadata["owner"] == "run" or f.name in applies}
+                if f.metadata["owner"] == "run" or f.name in applies
+                or (f.metadata["owner"] == "data" and getattr(self, f.name))}
 
     def key(self) -> tuple:
         r"""What identifies the run in a results file (:meth:`settings` less
@@ -195,8 +272,14 @@ class RunConfig:
         return cls(**{k: v for k, v in config.items() if k in names})
 
 
+#: The settings given as a count or a fraction of the dataset size N (``int | float``).
+_COUNTS = tuple(name for name, hint in typing.get_type_hints(RunConfig).items()
+                if set(typing.get_args(hint)) == {int, float})
+
+
 def _make_method(method: str, loss: str, options: dict[str, Any],
                  num_features: int) -> ContrastiveMethod:
+    from graphsampler.bench.registry import METHODS, keyword_defaults
     model = METHODS[method].model
     if "loss" in keyword_defaults(model):
         options = {"loss": loss, **options}

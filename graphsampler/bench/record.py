@@ -74,7 +74,7 @@ def _defaults(method: str, loss: str, sampler: str) -> dict[str, Any]:
     # Every setting that applies to the method and sampler, those whose default is None
     # (an option that is off) included: a record that sets one has changed it.
     config = RunConfig(method=method, loss=loss, sampler=sampler)
-    accepted = {"run": None, "method": keyword_defaults(METHODS[method].model),
+    accepted = {"run": None, "data": None, "method": keyword_defaults(METHODS[method].model),
                 "sampler": keyword_defaults(SAMPLERS[sampler])}
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
             if accepted[f.metadata["owner"]] is None

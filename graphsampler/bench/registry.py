@@ -5,7 +5,9 @@ class, its losses, its default learning rate, its evaluation kernel and the data
 preparation it trains on. Adding a method is one new file (the model, a
 :class:`~graphsampler.methods.ContrastiveMethod`) plus one line here; its constructor's
 keyword arguments that :class:`~graphsampler.bench.RunConfig` also has (``loss``,
-``hidden_channels``, ``augmentation``, ...) are passed to it.
+``hidden_channels``, ``augmentation``, ...) are passed to it. The command line offers
+the names of :mod:`.names` as its choices (so that it starts without torch): a method
+or sampler added here is added there too (a test compares them).
 
 Example:
     >>> METHODS["mvgrl"].lr, METHODS["mvgrl"].eval_kernel

@@ -26,7 +26,8 @@ from graphsampler.train import embed_normalisations, resolve_device, train
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         progress: bool = True, callbacks: Sequence[Callback] | None = None,
-        device: torch.device | None = None) -> dict[str, Any] | None:
+        device: torch.device | None = None,
+        save_model: str | os.PathLike | None = None) -> dict[str, Any] | None:
     r"""Trains and evaluates one configuration; returns its JSON-serialisable record.
 
     The dataset is prepared as the method's registry entry says
@@ -49,6 +50,9 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
         device (torch.device, optional): The device, when the caller has resolved
             ``config.device`` already (the CLI does, for the process group); it is
             resolved here otherwise, once, and passed down to training and embedding.
+        save_model (str or os.PathLike, optional): Write the evaluated model there
+            (:func:`~graphsampler.bench.saved.save_model`; read it back with
+            :func:`graphsampler.load_model`).
 
     Returns:
         dict: :meth:`Record.to_dict <graphsampler.bench.record.Record.to_dict>`:
@@ -74,10 +78,12 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     spec = METHODS[config.method]
     copies = any(config.settings().get(k) for k in ("exclude_copies", "dedupe_copies"))
     with main_process_first():  # one rank extracts and processes the dataset files
-        graphs = spec.prepare(config.dataset, config.data_root)
+        options = {"node_attributes": True} if config.node_attributes else {}
+        graphs = spec.prepare(config.dataset, config.data_root, **options)
         if copies:  # isomorphism classes (batch.copy_id), cached beside the dataset
             graphs = attach_copy_ids(graphs)
         dataset = IndexedDataset(graphs)
+    config.check_size(len(dataset))  # the real N, before any training
     method = config.build_method(dataset.num_features)
     sampler = config.build_sampler(len(dataset))
     if getattr(sampler, "dedupe_copies", False):
@@ -92,11 +98,15 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     tic = time.perf_counter()
     emb = embed_normalisations(method, dataset, device=device,
                                recalibration_batch_size=config.batch_size, seed=config.seed)
+    if save_model is not None:  # the model as evaluated (BatchNorm statistics included)
+        from graphsampler.bench.saved import save_model as write_model
+        write_model(method, config, dataset.num_features, save_model)
     by_norm = {}
     for norm, x in emb.by_norm.items():
         if not np.isfinite(x).all():
             continue  # collapsed statistics: no classifier takes these
-        scores = svm_cv(x, emb.y, kernel=spec.eval_kernel, seed=config.seed)
+        scores = svm_cv(x, emb.y, kernel=spec.eval_kernel, seed=config.seed,
+                        progress=progress)
         by_norm[norm] = {"mean": float(scores.mean), "std": float(scores.std),
                          "fold_accuracies": [float(a) for a in scores.fold_accuracies],
                          "best_c": [float(c) for c in scores.best_c]}

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from graphsampler.bench.config import IDENTITY, PLACE, RunConfig
-from graphsampler.bench.registry import METHODS
 
 _TOP_KEYS = ("description", "cells", "scripts")
 _LIST_KEYS = {"methods": str, "losses": str, "datasets": str, "samplers": str, "seeds": int}
@@ -185,6 +184,7 @@ def _table_list(spec: dict[str, Any], key: str, name: str) -> list[dict[str, Any
 
 def _expand_cell(cell: dict[str, Any], where: str, device: str,
                  data_root: str | None) -> list[RunConfig]:
+    from graphsampler.bench.registry import METHODS
     _check_keys(cell, [*_LIST_KEYS, *OVERRIDES], where)
     missing = [k for k in _REQUIRED_KEYS if k not in cell]
     if missing:
@@ -217,6 +217,7 @@ def _typed_list(cell: dict[str, Any], key: str, kind: type, where: str) -> list[
 
 def _method_losses(methods: list[str], losses: list[str] | None,
                    where: str) -> list[tuple[str, str]]:
+    from graphsampler.bench.registry import METHODS
     if losses is None:
         return [(m, METHODS[m].losses[0]) for m in methods]
     pairs = [(m, loss) for m in methods for loss in losses if loss in METHODS[m].losses]

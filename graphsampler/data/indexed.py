@@ -40,7 +40,9 @@ class IndexedDataset(Dataset[Item]):
 
     Raises:
         ValueError: If :obj:`dataset` is no sequence, or an item holds no :obj:`Data`
-            (checked on the first item when wrapping, and on each item served).
+            (checked on each item served, and on the first item when wrapping a
+            list or tuple; wrapping a dataset fetches nothing, so it draws nothing from
+            any random state its :obj:`__getitem__` uses).
 
     Example:
         .. code-block:: python
@@ -62,8 +64,11 @@ class IndexedDataset(Dataset[Item]):
                 f"dataset or a list of Data), got {type(dataset).__name__}"
             )
         self.dataset = dataset
-        if len(dataset) > 0:
-            self[0]  # an item type it cannot index fails here, before any work
+        if isinstance(dataset, (list, tuple)) and len(dataset) > 0:
+            # A list's items are there already: a type it cannot index fails here, before
+            # any work. A dataset's __getitem__ may augment (draw random numbers) or load:
+            # its items are checked as they are served, so wrapping draws nothing.
+            self[0]
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -28,18 +28,39 @@ MIRROR_ENV = "GRAPHSAMPLER_TU_MIRROR"
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+def _start_dir() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:  # the working folder was deleted
+        return None
+
+
+#: The folder the process started in (when this module was first imported): a relative
+#: :obj:`GRAPHSAMPLER_TU_MIRROR` is relative to it, whatever folder a later call runs in.
+START_DIR = _start_dir()
+
+
 def resolve_mirror(mirror: str | os.PathLike[str] | None) -> Path | None:
     r"""The mirror folder: :obj:`mirror`, else env :obj:`GRAPHSAMPLER_TU_MIRROR`, else
-    :obj:`None` (download).
+    :obj:`None` (download), as an absolute path.
+
+    A relative :obj:`mirror` is relative to the current folder, as any path argument; a
+    relative :obj:`GRAPHSAMPLER_TU_MIRROR` (``export GRAPHSAMPLER_TU_MIRROR=../shared/
+    datasets/tu``) is relative to the folder the process started in (:data:`START_DIR`),
+    so that it names the same folder after a :func:`os.chdir`.
 
     Raises:
         ValueError: If the folder does not exist.
     """
+    base = Path.cwd
     if mirror is None:
         mirror = os.environ.get(MIRROR_ENV) or None
+        base = (lambda: START_DIR) if START_DIR is not None else Path.cwd
     if mirror is None:
         return None
     folder = Path(mirror).expanduser()
+    if not folder.is_absolute():
+        folder = base() / folder
     if not folder.is_dir():
         raise ValueError(
             f"TU mirror {folder} is not a folder; point mirror= or {MIRROR_ENV} at a "

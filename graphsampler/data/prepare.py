@@ -4,7 +4,8 @@ that the method's reference code used. The method registry
 themselves load no data.
 
 Every function takes ``(name, root)`` (a TU dataset name and the data folder, ``None``
-for the default) and returns the dataset, not yet wrapped in
+for the default) and ``node_attributes=`` (:func:`~graphsampler.data.load_tu`'s), and
+returns the dataset, not yet wrapped in
 :class:`~graphsampler.data.IndexedDataset`.
 """
 from __future__ import annotations
@@ -21,7 +22,8 @@ DIFFUSION_ALPHA = 0.2
 DIFFUSION_TOPK = 32
 
 
-def load_graphcl_dataset(name: str, root: str | os.PathLike | None = None) -> TUDataset:
+def load_graphcl_dataset(name: str, root: str | os.PathLike | None = None, *,
+                         node_attributes: bool = False) -> TUDataset:
     r"""A TU dataset as GraphCL's ``unsupervised_TU`` code feeds it: node labels one-hot,
     and a constant feature where a dataset has none (``node_features="constant"`` of
     :func:`graphsampler.data.load_tu`).
@@ -31,11 +33,11 @@ def load_graphcl_dataset(name: str, root: str | os.PathLike | None = None) -> TU
 
             load_graphcl_dataset("MUTAG").num_features  # 7
     """
-    return load_tu(name, root, node_features="constant")
+    return load_tu(name, root, node_features="constant", node_attributes=node_attributes)
 
 
 def load_mvgrl_dataset(name: str, root: str | os.PathLike | None = None, *,
-                       progress: bool = True) -> TUDataset:
+                       progress: bool = True, node_attributes: bool = False) -> TUDataset:
     r"""A TU dataset prepared for MVGRL: node features as MVGRL's code builds them, the
     one-hot node label (where the dataset has labels) followed by the one-hot degree
     (``node_features="labels+degree"`` of :func:`graphsampler.data.load_tu`; degrees
@@ -54,7 +56,8 @@ def load_mvgrl_dataset(name: str, root: str | os.PathLike | None = None, *,
             ds = load_mvgrl_dataset("MUTAG")
             model = MVGRL(ds.num_features)
     """
-    dataset = load_tu(name, root, node_features="labels+degree")
+    dataset = load_tu(name, root, node_features="labels+degree",
+                      node_attributes=node_attributes)
     return add_diffusion(dataset, alpha=DIFFUSION_ALPHA, sparsify="topk", k=DIFFUSION_TOPK,
                          progress=progress)
 

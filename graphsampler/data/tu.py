@@ -69,6 +69,7 @@ def load_tu(
     node_features: str = "auto",
     max_degree: int = DEFAULT_MAX_DEGREE,
     mirror: str | os.PathLike[str] | None = None,
+    node_attributes: bool = False,
 ) -> TUDataset:
     r"""Loads a TU dataset by name, verified where possible, with node features.
 
@@ -96,6 +97,10 @@ def load_tu(
             (default: :obj:`64`)
         mirror (str or PathLike, optional): Folder holding :obj:`NAME.zip`.
             (default: env :obj:`GRAPHSAMPLER_TU_MIRROR` if set, else download)
+        node_attributes (bool, optional): Put the dataset's continuous node attributes
+            (:obj:`NAME_node_attributes.txt`) before the node features, as PyG's
+            :obj:`use_node_attr=True` does; a dataset without them is refused.
+            (default: :obj:`False`)
 
     Returns:
         TUDataset: Graphs with :obj:`x` of shape :math:`[N, F]` (:math:`F`: node labels,
@@ -142,7 +147,11 @@ def load_tu(
         _note(f"processing {_count_graphs(folder / 'raw', name)} graphs of {name} into "
               f"{folder / 'processed'} (first load, cached after)")
 
-    dataset = _construct(folder, name, downloading=downloading)
+    dataset = _construct(folder, name, downloading=downloading,
+                         use_node_attr=bool(node_attributes))
+    if node_attributes and dataset.num_node_attributes == 0:
+        raise ValueError(f"{name} has no node attributes (no {name}_node_attributes.txt); "
+                         f"drop node_attributes (--node-attributes)")
     if needs_raw and not verified:
         warnings.warn(f"{name} is not in graphsampler's manifest and no SHA256SUMS entry "
                       "verifies it: loaded unverified", stacklevel=2)
@@ -153,18 +162,62 @@ def load_tu(
     return dataset
 
 
-def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
+def has_raw_files(name: str, root: str | os.PathLike[str] | None = None) -> bool:
+    r"""Whether :obj:`root/NAME/raw` holds the raw files :func:`load_tu` needs (it
+    then neither extracts nor downloads)."""
+    stats = tu_manifest().get(name)
+    required = required_raw_files(name, bool(stats and stats["node_labels"]))
+    folder = _resolve_root(root) / name / "raw"
+    return all((folder / f).is_file() for f in required)
+
+
+def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
+                    mirror: str | os.PathLike[str] | None = None) -> None:
+    r"""Checks, without loading anything, what :func:`load_tu` would refuse later: a bad
+    name, a data root that is a file, a mirror without :obj:`NAME.zip`, and (without a
+    mirror) a name that differs from a manifest name in case only. A name the TU server
+    may have is left to :func:`load_tu`.
+
+    Raises:
+        ValueError: A one-line message that says the fix.
+
+    Example:
+        >>> check_tu_source("MUTAG", mirror="../shared/datasets/tu")
+    """
+    if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "
+                         "e.g. 'MUTAG' or 'PTC_MR')")
+    root_dir = _resolve_root(root)
+    existing = next((p for p in (root_dir, *root_dir.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ValueError(f"data root {root_dir}: {existing} is a file, not a folder; give a "
+                         f"folder (--data-root, data_root or {DATA_ENV})")
+    if has_raw_files(name, root_dir):
+        return
+    mirror_dir = resolve_mirror(mirror)
+    if mirror_dir is not None and not (mirror_dir / f"{name}.zip").is_file():
+        raise ValueError(f"the TU mirror {mirror_dir} has no {name}.zip"
+                         f"{_did_you_mean(name)}: add the official zip there, or unset "
+                         f"{MIRROR_ENV} to download it")
+    same = [n for n in tu_manifest() if n.upper() == name.upper() and n != name]
+    if mirror_dir is None and same:
+        raise ValueError(f"unknown TU dataset {name!r} (did you mean {same[0]!r}?): TU "
+                         f"names are case-sensitive")
+
+
+def _construct(folder: Path, name: str, *, downloading: bool,
+               use_node_attr: bool = False) -> TUDataset:
     cached = folder / "processed" / "data.pt"
     if cached.is_file():
         try:
-            return TUDataset(str(folder.parent), name)
+            return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
         except Exception as exc:  # a truncated or foreign cache file
             reason = (str(exc).splitlines() or [""])[0][:120]
             raise ValueError(f"cannot read {cached} ({type(exc).__name__}: {reason}): delete "
                              f"{folder / 'processed'} and rerun") from exc
     if not downloading:
         try:
-            return TUDataset(str(folder.parent), name)
+            return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
         except Exception as exc:  # raw files PyG cannot parse
             shutil.rmtree(folder / "processed", ignore_errors=True)
             reason = (str(exc).splitlines() or [""])[0][:120]
@@ -175,7 +228,7 @@ def _construct(folder: Path, name: str, *, downloading: bool) -> TUDataset:
                              f"{name}.zip and delete {folder}") from exc
     created = missing_ancestors(folder / "raw")
     try:
-        return TUDataset(str(folder.parent), name)
+        return TUDataset(str(folder.parent), name, use_node_attr=use_node_attr)
     except OSError as exc:  # DNS, connection refused, HTTP errors, timeouts
         for path in created:
             shutil.rmtree(path, ignore_errors=True)

@@ -55,6 +55,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from graphsampler.eval.linear_grid import Task, linear_grid_accuracies
 from graphsampler.eval.sklearn_grid import sklearn_grid
@@ -95,6 +96,7 @@ def svm_cv(
     c_grid: Sequence[float] = C_GRID,
     n_jobs: int | None = None,
     solver: Literal["fast", "sklearn"] = "fast",
+    progress: bool = False,
 ) -> SVMResult:
     r"""Scores embeddings by nested, stratified SVM cross-validation.
 
@@ -132,6 +134,10 @@ def svm_cv(
             reference, liblinear's dual solver for :obj:`"linear"` (the module docstring
             says how they differ), every row its own variable for :obj:`"rbf"`.
             (default: :obj:`"fast"`)
+        progress (bool, optional): Show a progress bar of the outer folds done, as
+            training shows its epochs. The libsvm and liblinear fits then run fold by
+            fold (the same fits); the batched linear solve fits every fold at once.
+            (default: :obj:`False`)
 
     Returns:
         SVMResult: Fold accuracies (%), their mean and std, the chosen :math:`C` per
@@ -160,11 +166,22 @@ def svm_cv(
     else:
         score_all = sklearn_grid(x_np, y_np, kernel, seed, n_jobs,
                                  merge_duplicates=solver == "fast")
-    inner_scores = score_all([(tr, te, c_values)
-                              for splits in inner for tr, te in splits])
-    best_c = [c_values[_best_index(inner_scores[f * inner_folds:(f + 1) * inner_folds])]
-              for f in range(folds)]
-    test_scores = score_all([(tr, te, [c]) for (tr, te), c in zip(outer, best_c)])
+    bar = tqdm(total=folds, desc=f"eval {kernel} SVM", unit="fold", disable=not progress)
+    if progress and not (kernel == "linear" and solver == "fast"):
+        best_c, test_scores = [], []
+        for (train, test), splits in zip(outer, inner):  # fold by fold, for the bar
+            best_c.append(c_values[_best_index(score_all([(tr, te, c_values)
+                                                          for tr, te in splits]))])
+            test_scores += score_all([(train, test, [best_c[-1]])])
+            bar.update(1)
+    else:
+        inner_scores = score_all([(tr, te, c_values)
+                                  for splits in inner for tr, te in splits])
+        best_c = [c_values[_best_index(inner_scores[f * inner_folds:(f + 1) * inner_folds])]
+                  for f in range(folds)]
+        test_scores = score_all([(tr, te, [c]) for (tr, te), c in zip(outer, best_c)])
+        bar.update(folds)
+    bar.close()
 
     acc = [100.0 * s[0] for s in test_scores]
     return SVMResult(fold_accuracies=acc, mean=float(np.mean(acc)),

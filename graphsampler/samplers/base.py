@@ -82,10 +82,17 @@ class BaseBatchSampler(Sampler[list[int]], ABC):
             sampling work. Default: that of the first embeddings passed to :meth:`update`.
 
     Attributes:
-        stats (dict): Statistics of the last planned epoch (graph builds, walk top-ups,
-            ...), and once the epoch is over its ``coverage``: the fraction of the
-            dataset its batches hold (1.0 for a permutation; below 1 where batches
-            repeat instances).
+        stats (dict): Statistics of the last planned epoch: ``epoch`` (its number),
+            ``uniform`` (:obj:`True` while the bank is not ready: the epoch's batches
+            are uniform), for the hard samplers ``graph_builds``, ``waves`` (rounds of
+            walkers grown together; a walker whose start an earlier one covered is
+            dropped and replaced in the next wave), ``cycles`` and ``leftovers``
+            (``epoch_rule="cover"``), for the proximity samplers ``walk_filled`` (batch
+            slots of the yielded batches topped up uniformly because a walk found too
+            few new instances: a share of the epoch's :math:`B \cdot` ``len(self)``
+            slots) and ``walk_steps``; and once the epoch is over its ``coverage``: the
+            fraction of the dataset its batches hold (1.0 for a permutation; below 1
+            where batches repeat instances).
     """
 
     def __init__(self, num_items: int, batch_size: int, *, drop_last: bool = False,

@@ -61,6 +61,7 @@ class HardBatchSampler(BaseBatchSampler):
         self.epoch_rule = check_choice(epoch_rule, "epoch_rule", EPOCH_RULES)
         self.twin_threshold = check_twin_threshold(twin_threshold)
         self._cycle: Tensor | None = None  # "cover": instances covered in this cycle
+        self._filled: Tensor | None = None  # [W, B] top-ups of the last _grow, if any
 
     @property
     def ready(self) -> bool:
@@ -113,8 +114,9 @@ class HardBatchSampler(BaseBatchSampler):
         first = torch.full((self.num_items,), starts.numel(), device=starts.device)
         first.scatter_reduce_(0, batches.reshape(-1),
                               order.repeat_interleave(batches.size(1)), "amin")
-        keep = ~fresh | (first[starts] == order)
-        return batches[keep][:count]
+        kept = (~fresh | (first[starts] == order)).nonzero().view(-1)[:count]
+        self._count_filled(kept, None)
+        return batches[kept]
 
     def _leftovers(self, progress: EpochProgress, seen: Tensor) -> Tensor:
         r"""One batch :obj:`[1, B]`: every unseen instance, filled by the batch grown
@@ -123,8 +125,27 @@ class HardBatchSampler(BaseBatchSampler):
         pick = torch.randint(left.numel(), (1,), generator=progress.generator,
                              device=left.device)
         grown = self._grow(progress, left[pick])[0]
-        fill = grown[~torch.isin(grown, left)][: self.batch_size - left.numel()]
+        outside = ~torch.isin(grown, left)
+        fill = grown[outside][: self.batch_size - left.numel()]
+        self._count_filled(torch.zeros(1, dtype=torch.long, device=left.device),
+                           outside[None] & (outside.cumsum(0) <= fill.numel())[None])
         return torch.cat([left, fill])[None]
+
+    def _count_filled(self, rows: Tensor, used: Tensor | None) -> None:
+        r"""Adds to ``stats["walk_filled"]`` the top-ups of the last :meth:`_grow` in the
+        batch slots the epoch yields, and to ``stats["walk_slots"]`` those slots: its
+        ``rows``, and of those only the ``used`` entries (all when :obj:`None`); walks
+        that are dropped do not count, so ``walk_filled / walk_slots`` is the share of
+        the grown batches' slots that are uniform top-ups."""
+        if self._filled is None:
+            return
+        filled = self._filled[rows]
+        slots = filled.numel() if used is None else int(used.sum())
+        if used is not None:
+            filled = filled & used
+        self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + int(filled.sum())
+        self.stats["walk_slots"] = self.stats.get("walk_slots", 0) + slots
+        self._filled = None
 
     def _refresh(self, progress: EpochProgress) -> None:
         r"""Rebuilds the neighbour table from the bank."""

@@ -187,8 +187,7 @@ class ProximityBatchSampler(HardBatchSampler):
                                         groups=self._groups,
                                         num_walked=max(1, round(self.walk_fraction
                                                                 * self.batch_size)))
-        self.stats["walk_filled"] = self.stats.get("walk_filled", 0) + walk.num_filled
-        self.stats["walk_slots"] = self.stats.get("walk_slots", 0) + walk.batches.numel()
+        self._filled = walk.filled  # counted in stats for the batches the epoch keeps
         self.stats["walk_steps"] = max(self.stats.get("walk_steps", 0), walk.steps)
         return walk.batches
 

@@ -18,10 +18,13 @@ class WalkResult(NamedTuple):
             first), topped up with uniform draws if the walk fell short.
         num_filled (int): How many entries in all came from the uniform top-up.
         steps (int): Walk steps simulated (per walker).
+        filled (torch.Tensor, optional): Shape :obj:`[W, B]`, bool: the entries of
+            :obj:`batches` that came from the uniform top-up (:obj:`num_filled` in all).
     """
     batches: Tensor
     num_filled: int
     steps: int
+    filled: Tensor | None = None
 
 
 def first_distinct(traj: Tensor, count: int, keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -217,8 +220,10 @@ def random_walk_with_restart(
         if bool(((distinct >= walked) | (stalled >= STALL_ROUNDS)).all()):
             break
     batches, valid = first_distinct(traj, walked, None if groups is None else groups[traj])
-    num_filled = int((~valid).sum())
-    if walked < num_distinct:  # the uniform part, drawn like top-ups
+    filled = ~valid
+    num_filled = int(filled.sum())
+    if walked < num_distinct:  # the uniform part, drawn like top-ups (but not counted)
+        filled = torch.cat([filled, filled.new_zeros(len(filled), num_distinct - walked)], 1)
         batches = torch.cat([batches, batches[:, :1].expand(-1, num_distinct - walked)], 1)
         valid = torch.cat([valid, valid.new_zeros(len(valid), num_distinct - walked)], 1)
     short = (~valid).any(dim=1)
@@ -234,7 +239,7 @@ def random_walk_with_restart(
         keys.scatter_(1, own, 2.0)
         drawn = keys.topk(num_distinct, dim=1).indices
         batches[rows] = torch.where(valid[rows], batches[rows], drawn)
-    return WalkResult(batches, num_filled, steps)
+    return WalkResult(batches, num_filled, steps, filled)
 
 
 def _one_per_group(keys: Tensor, groups: Tensor, taken: Tensor) -> Tensor:

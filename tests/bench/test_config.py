@@ -101,3 +101,47 @@ def test_a_new_method_is_one_file_plus_one_registry_line(monkeypatch):
     assert record["method"] == "toy" and record["config"]["lr"] == 0.05
     assert len(record["fold_accuracies"]) == 10 and 0 <= record["accuracy_mean"] <= 100
     assert len(record["history"]) == 1 and "neg_cos_mean" in record["history"][0]
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_candidates=100),
+                                    dict(num_candidates=100, num_neighbors=0.01)])
+def test_counts_are_checked_as_the_sampler_checks_them_with_the_real_n(kwargs):
+    # A count alone is no error without the dataset: the fraction it goes with resolves
+    # against the real N (MUTAG: 188 graphs), as the Python API resolves it.
+    config = RunConfig(sampler="proximity", **kwargs)
+    ProximityBatchSampler(188, 128, **kwargs)
+    config.check_size(188)
+    assert config.build_sampler(188).num_items == 188
+    with pytest.raises(ValueError) as sampler_error:
+        ProximityBatchSampler(100_000, 128, **kwargs)
+    with pytest.raises(ValueError) as config_error:
+        config.check_size(100_000)
+    assert str(config_error.value) == f"MUTAG has 100000 graphs: {sampler_error.value}"
+
+
+def test_the_cli_names_table_matches_the_registries():
+    from graphsampler.bench import names
+    from graphsampler.precision import PRECISIONS
+    assert names.METHOD_NAMES == tuple(METHODS)
+    assert names.LOSSES == {name: spec.losses for name, spec in METHODS.items()}
+    from graphsampler.bench import SAMPLERS
+    assert names.SAMPLER_NAMES == tuple(SAMPLERS)
+    assert names.PRECISIONS == tuple(PRECISIONS)
+
+
+def test_a_drop_last_run_takes_a_last_batch_of_one_graph():
+    with pytest.raises(ValueError, match=r"^MUTAG has 188 graphs: batch_size 187 leaves a "
+                                         r"last batch of 1 graph"):
+        RunConfig(batch_size=187).check_size(188)
+    config = RunConfig(batch_size=187, drop_last=True)
+    config.check_size(188)
+    assert len(config.build_sampler(188)) == 1 and config.settings()["drop_last"] is True
+    assert "drop_last" not in RunConfig().settings()  # the keys of existing results stay
+
+
+def test_node_attributes_are_recorded_only_when_set():
+    assert "node_attributes" not in RunConfig().settings()
+    config = RunConfig(node_attributes=True)
+    assert config.settings()["node_attributes"] is True
+    assert config.key() != RunConfig().key()
+    assert config.inapplicable(["node_attributes"]) is None

@@ -36,3 +36,15 @@ def test_bench_dry_run_from_a_wheel_outside_the_checkout(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("suite quick: 8 run(s), 0 already in runs/quick/results.jsonl")
     assert os.listdir(empty) == []  # a dry run writes nothing
+
+
+def test_the_dgl_extra_admits_the_tested_dgl_and_no_dgl_2():
+    import tomllib
+    Requirement = pytest.importorskip("packaging.requirements").Requirement
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["dgl"]
+    spec = next(Requirement(r) for r in extra if Requirement(r).name == "dgl").specifier
+    pins = dict(line.split("==") for line in (REPO / "constraints.txt").read_text()
+                .splitlines() if line and not line.startswith("#"))
+    assert pins["dgl"] in spec  # the tested version
+    assert "2.1.0" not in spec and "1.1.2" not in spec  # no graphbolt; unchecked

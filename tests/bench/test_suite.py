@@ -121,7 +121,8 @@ def test_datasets_filter(tmp_path):
                 r"seeds, epochs, batch_size, lr, hidden_channels, augmentation, bank, "
                 r"exclude_copies, num_candidates, num_neighbors, restart_prob, "
                 r"restart_schedule, epoch_rule, twin_threshold, dedupe_twins, dedupe_copies, "
-                r"neighbor_offset, walk_fraction, target_hardness, precision"),
+                r"neighbor_offset, walk_fraction, target_hardness, drop_last, node_attributes, "
+                r"precision"),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"
      "augmentation='random9'", r"cell 1: unknown GraphCL augmentation 'random9'; choose one of "),
     ("[[cells]]\nmethods=['graphcl']\ndatasets=['MUTAG']\nsamplers=['uniform']\nseeds=[0]\n"

@@ -141,3 +141,35 @@ def test_items_without_data_are_refused_when_wrapping():
     with pytest.raises(ValueError, match=r"item 2 is dict \(Tensor\): wrap"):
         ds[2]
     assert len(IndexedDataset([])) == 0
+
+
+class _Augmenting(torch.utils.data.Dataset):
+    r"""A dataset whose items are drawn anew on each access (numpy's global state), as
+    an augmenting dataset's are."""
+
+    def __init__(self, graphs):
+        self.graphs = graphs
+
+    def __len__(self):
+        return len(self.graphs)
+
+    def __getitem__(self, i):
+        data = self.graphs[i].clone()
+        data.x = data.x * float(np.random.rand())
+        return data
+
+
+def test_wrapping_draws_nothing_from_any_random_state():
+    np.random.seed(0)
+    expected = np.random.rand()
+    np.random.seed(0)
+    torch_state = torch.get_rng_state()
+    ds = IndexedDataset(_Augmenting(_data_list(3)))
+    assert np.random.rand() == expected  # the first draw is still the seed's first
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert ds[1].sample_idx.tolist() == [1]
+    numbers = _Augmenting([7, 8])
+    numbers.__class__ = type("Numbers", (_Augmenting,), {"__getitem__": lambda s, i: 7})
+    bad = IndexedDataset(numbers)  # no Data: found when an item is served
+    with pytest.raises(ValueError, match=r"item 0 is int: wrap"):
+        bad[0]

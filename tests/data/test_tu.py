@@ -1,14 +1,18 @@
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 import warnings
 
 import networkx as nx
 import pytest
 import torch
 from torch_geometric.datasets import TUDataset
-from tu_zips import GRAPHS, _files_under, _tiny_zip
+from tu_zips import GRAPHS, _files_under, _tiny_zip, _tu_files, _write_zip
 
 from graphsampler.data import known_datasets, load_tu, tu_manifest
+from graphsampler.data import mirror as mirror_module
 from graphsampler.data import tu as tu_module
 from graphsampler.data.tu import TUDownloadError
 
@@ -103,6 +107,38 @@ def _networkx_degrees() -> list[int]:
     graph.add_nodes_from(range(1, 12))
     graph.add_edges_from(e for edges in GRAPHS for e in edges)
     return [graph.degree[v] for v in range(1, 12)]
+
+
+def test_a_relative_mirror_is_relative_to_the_start_folder(tmp_path, tiny_manifest,
+                                                           monkeypatch):
+    # The README's `export GRAPHSAMPLER_TU_MIRROR=../shared/datasets/tu`: a later chdir
+    # (a test's, a script's) must not move the mirror.
+    _tiny_zip(tmp_path / "mirror" / "TINY.zip")
+    (tmp_path / "start").mkdir()
+    (tmp_path / "elsewhere" / "deeper").mkdir(parents=True)
+    monkeypatch.setattr(mirror_module, "START_DIR", tmp_path / "start")
+    monkeypatch.setenv(tu_module.MIRROR_ENV, "../mirror")
+    monkeypatch.chdir(tmp_path / "elsewhere" / "deeper")  # here ../mirror is no mirror
+
+    ds = load_tu("TINY", tmp_path / "root")
+
+    assert len(ds) == 3
+    assert mirror_module.resolve_mirror(None).samefile(tmp_path / "mirror")
+    assert mirror_module.resolve_mirror(None).is_absolute()
+    # An argument is relative to the current folder, as any path argument.
+    assert mirror_module.resolve_mirror("../../mirror").samefile(tmp_path / "mirror")
+    with pytest.raises(ValueError, match=r"TU mirror .*deeper/\.\./mirror is not a folder"):
+        mirror_module.resolve_mirror("../mirror")
+
+
+def test_the_start_folder_is_taken_at_import(tmp_path):
+    (tmp_path / "m").mkdir()
+    code = ("from graphsampler.data import mirror; import os; os.chdir('/'); "
+            "print(mirror.START_DIR, mirror.resolve_mirror(None))")
+    env = {**os.environ, tu_module.MIRROR_ENV: "m"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(tmp_path), str(tmp_path / "m")]
 
 
 @pytest.mark.parametrize("max_degree", [2, 3, 10])
@@ -219,3 +255,22 @@ def test_mutag_from_the_real_mirror(tmp_path, monkeypatch, tu_mirror):
     assert ds._data.edge_index.size(1) / 2 / 188 == pytest.approx(19.79, abs=0.01)
     again = load_tu("MUTAG", node_features="degree")  # cached; labels kept
     torch.testing.assert_close(again._data.x, ds._data.x)
+
+
+def test_node_attributes_come_before_the_labels_when_asked(tmp_path, tiny_manifest):
+    files = _tu_files("LABELLED", node_labels=True)
+    attrs = [[0.5 * i, -float(i)] for i in range(11)]
+    files["LABELLED_node_attributes.txt"] = "\n".join(f"{a}, {b}" for a, b in attrs) + "\n"
+    mirror = tmp_path / "mirror"
+    _write_zip(mirror / "LABELLED.zip", {f"LABELLED/{f}": t for f, t in files.items()})
+
+    plain = load_tu("LABELLED", tmp_path / "root", mirror=mirror)
+    ds = load_tu("LABELLED", tmp_path / "root", mirror=mirror, node_attributes=True)
+
+    assert plain.num_features == 3 and ds.num_features == 5  # 2 attributes + 3 labels
+    torch.testing.assert_close(ds._data.x[:, :2], torch.tensor(attrs))
+    torch.testing.assert_close(ds._data.x[:, 2:], plain._data.x)
+    _tiny_zip(mirror / "TINY.zip")
+    with pytest.raises(ValueError, match=r"^TINY has no node attributes \(no "
+                                         r"TINY_node_attributes.txt\); drop node_attributes"):
+        load_tu("TINY", tmp_path / "root", mirror=mirror, node_attributes=True)

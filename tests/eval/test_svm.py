@@ -169,3 +169,15 @@ def test_merged_duplicates_match_gridsearchcv_on_every_row(seed: int) -> None:
     assert len(np.unique(np.c_[x, y], axis=0)) < 0.6 * len(x)  # the merge has work
     result = svm_cv(x, y, "rbf", seed, **SMALL)
     _assert_same(result, _plain_sklearn(x, y, "rbf", seed, **SMALL))
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+def test_progress_shows_the_folds_done_and_changes_no_score(kernel, capsys):
+    from sklearn.datasets import make_classification
+    x, y = make_classification(120, 8, random_state=0)
+    quiet = svm_cv(x, y, kernel, seed=1)
+    capsys.readouterr()
+    shown = svm_cv(x, y, kernel, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert f"eval {kernel} SVM" in err and "10/10" in err
+    assert shown.fold_accuracies == quiet.fold_accuracies and shown.best_c == quiet.best_c

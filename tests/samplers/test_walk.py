@@ -122,3 +122,20 @@ def test_errors():
             random_walk_with_restart(TABLE, torch.tensor([0]), 3, alpha)
     with pytest.raises(ValueError, match="integer tensor"):
         rwr_trajectory(TABLE, torch.tensor([0.5]), 3, 0.2)
+
+
+@pytest.mark.parametrize("rule", ["fixed", "cover"])
+def test_walk_filled_counts_only_the_slots_of_yielded_batches(rule):
+    # k = 1: every walk falls short and is topped up; the walks a wave drops (their
+    # start was covered by an earlier walker) must not count, so walk_filled is a share
+    # of the epoch's batch slots (it was 211 of 208 here, counting dropped walks).
+    from graphsampler.samplers import ProximityBatchSampler
+    sampler = ProximityBatchSampler(200, 16, num_candidates=2, num_neighbors=1, seed=0,
+                                    warmup_epochs=0, epoch_rule=rule)
+    sampler.update(torch.arange(200), torch.randn(200, 8, generator=torch.Generator()
+                                                  .manual_seed(0)))
+    for _ in range(4):
+        slots = sum(len(batch) for batch in sampler)
+        assert slots == 208
+        assert 0 < sampler.stats["walk_filled"] <= slots
+        assert sampler.stats["waves"] >= 1 and sampler.stats["epoch"] >= 0
