@@ -55,8 +55,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.svm import SVC
 from torch import Tensor
-from torch_geometric.data import Data
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import GINConv, global_add_pool
 
 from graphsampler.augment import DropNodes
 from graphsampler.bench.config import RunConfig
@@ -224,7 +228,23 @@ VARIANTS: dict[str, str] = {
     "orig_aug_keep10": "as orig_aug with aug.py 337d512 (views keep the dropped 10%)",
     "original": "fixed + orig_aug",
     "ours_dropnodes": "our node dropping only (control for the subgraph's share)",
+    "port": "a port of the original's whole script (PyG GINConv, its loop, loss, fixed "
+            "batches, NumPy augmentation, self-loops), no graphsampler code but the loader",
+    "sklearn_svm": "baseline's training, evaluated by the original's svc_classify "
+                   "(GridSearchCV(SVC()) in StratifiedKFold(10, shuffle), folds seeded)",
 }
+
+
+def original_svc_accuracy(x: np.ndarray, y: np.ndarray, seed: int) -> float:
+    r"""``evaluate_embedding.py``'s ``svc_classify`` test accuracy (its outer folds,
+    unseeded there, seeded here)."""
+    accuracies = []
+    for train_idx, test_idx in StratifiedKFold(10, shuffle=True, random_state=seed).split(x, y):
+        grid = GridSearchCV(SVC(), {"C": [0.001, 0.01, 0.1, 1, 10, 100, 1000]}, cv=5,
+                            scoring="accuracy")
+        grid.fit(x[train_idx], y[train_idx])
+        accuracies.append(accuracy_score(y[test_idx], grid.predict(x[test_idx])))
+    return 100.0 * float(np.mean(accuracies))
 
 
 def _dataset(variant: str, base: Any) -> IndexedDataset:
@@ -239,7 +259,103 @@ def _dataset(variant: str, base: Any) -> IndexedDataset:
     return IndexedDataset(base)
 
 
+class _PortEncoder(torch.nn.Module):
+    def __init__(self, num_features: int, dim: int = 32, layers: int = 3) -> None:
+        super().__init__()
+        self.convs = torch.nn.ModuleList()
+        self.bns = torch.nn.ModuleList()
+        for i in range(layers):
+            mlp = torch.nn.Sequential(torch.nn.Linear(dim if i else num_features, dim),
+                                      torch.nn.ReLU(), torch.nn.Linear(dim, dim))
+            self.convs.append(GINConv(mlp))
+            self.bns.append(torch.nn.BatchNorm1d(dim))
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor) -> Tensor:
+        pooled = []
+        for conv, bn in zip(self.convs, self.bns):
+            x = bn(torch.relu(conv(x, edge_index)))
+            pooled.append(global_add_pool(x, batch))
+        return torch.cat(pooled, 1)
+
+
+class _PortModel(torch.nn.Module):
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.encoder = _PortEncoder(num_features)
+        self.proj_head = torch.nn.Sequential(torch.nn.Linear(96, 96), torch.nn.ReLU(),
+                                             torch.nn.Linear(96, 96))
+        for m in self.modules():
+            if isinstance(m, torch.nn.Linear):
+                torch.nn.init.xavier_uniform_(m.weight)
+                torch.nn.init.zeros_(m.bias)
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor) -> Tensor:
+        return self.proj_head(self.encoder(x, edge_index, batch))
+
+
+def _port_loss(x: Tensor, x_aug: Tensor, t: float = 0.2) -> Tensor:
+    sim = (x @ x_aug.t()) / torch.outer(x.norm(dim=1), x_aug.norm(dim=1))
+    sim = torch.exp(sim / t)
+    pos = sim.diagonal()
+    return -torch.log(pos / (sim.sum(dim=1) - pos)).mean()
+
+
+def run_port(seed: int) -> dict[str, Any]:
+    r"""The original script's training and evaluation, ported to today's PyG."""
+    import random
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    base = METHODS["graphcl"].prepare(DATASET, None)
+    graphs = [Data(x=g.x, edge_index=original_self_loops(g.edge_index), y=g.y) for g in base]
+    order = torch.randperm(len(graphs)).tolist()  # dataset.shuffle(), once
+    train_set = [graphs[i] for i in order]
+    eval_set = [graphs[i] for i in torch.randperm(len(graphs)).tolist()]
+    model = _PortModel(base.num_features)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    tic = time.perf_counter()
+    for _epoch in range(20):
+        model.train()
+        for start in range(0, len(train_set), 128):
+            items = train_set[start:start + 128]
+            augs = []
+            for g in items:  # the dataset's __getitem__: random2 on a copy
+                n = g.x.size(0)
+                fn = orig_drop_nodes if np.random.randint(2) == 0 else orig_subgraph
+                e = fn(g.edge_index.numpy(), n, np.random.mtrand._rand, False)
+                augs.append(Data(x=g.x, edge_index=torch.from_numpy(e).long()))
+            data, data_aug = Batch.from_data_list(items), Batch.from_data_list(augs)
+            optimizer.zero_grad()
+            x = model(data.x, data.edge_index, data.batch)
+            edge = data_aug.edge_index
+            covered = torch.zeros(data.x.size(0), dtype=torch.bool)
+            covered[edge.reshape(-1)] = True
+            relabel = torch.cumsum(covered, 0) - 1
+            edge = relabel[edge]
+            edge = edge[:, edge[0] != edge[1]]
+            x_aug = model(data_aug.x[covered], edge, data.batch[covered])
+            loss = _port_loss(x, x_aug)
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - tic
+    model.eval()
+    with torch.no_grad():
+        full = Batch.from_data_list(eval_set)
+        emb = model.encoder(full.x, full.edge_index, full.batch).double().numpy()
+    y = full.y.numpy()
+    return {"variant": "port", "seed": seed, "dataset": DATASET, "epochs": 20,
+            "sampler": "fixed", "train_seconds": seconds, "final_loss": float(loss),
+            "acc_running": float(svm_cv(emb, y, kernel="rbf", seed=seed).mean),
+            "acc_running_sklearn": original_svc_accuracy(emb, y, seed),
+            "acc_recal": float("nan")}
+
+
 def run_one(variant: str, seed: int) -> dict[str, Any]:
+    if variant == "port":
+        record = run_port(seed)
+        record.update(device=device_name(torch.device("cpu")), commit=git_commit(),
+                      threads=torch.get_num_threads())
+        return record
     sampler = "fixed" if variant in ("fixed", "original") else "uniform"
     augmentation = "dnodes" if variant == "ours_dropnodes" else "random2"
     config = RunConfig(dataset=DATASET, sampler=sampler, seed=seed, epochs=20,
@@ -270,6 +386,9 @@ def run_one(variant: str, seed: int) -> dict[str, Any]:
         method.load_state_dict(state)
         x, y = embed_dataset(method, dataset, device="cpu", recalibrate=recalibrate,
                              recalibration_batch_size=config.batch_size, seed=seed)
+        if variant == "sklearn_svm":
+            record[f"acc_{name}"] = original_svc_accuracy(x, y, seed)
+            continue
         scores = svm_cv(x, y, kernel=spec.eval_kernel, seed=seed)
         record[f"acc_{name}"] = float(scores.mean)
         record[f"fold_std_{name}"] = float(scores.std)
@@ -294,7 +413,10 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def _ms(values: list[float]) -> str:
-    a = np.asarray(values)
+    a = np.asarray(values, dtype=float)
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return "–"
     return f"{a.mean():.2f} ± {a.std(ddof=1) if a.size > 1 else 0.0:.2f}"
 
 
@@ -336,6 +458,12 @@ def report(records: list[dict[str, Any]], path: Path) -> None:
                   f"{_ms([r['acc_running_f32'] - r['acc_running'] for r in base])}; other "
                   f"outer folds (seed + 100) {_ms([r['acc_running_folds+100'] for r in base])}"
                   f", Δ {_ms([r['acc_running_folds+100'] - r['acc_running'] for r in base])}."]
+    port = [by[k] for k in by if k[0] == "port"]
+    if port:
+        lines += ["", "`port` evaluates with training's running statistics only (the "
+                  "original's `model.eval()`); its embeddings through the original's own "
+                  f"`svc_classify` (sklearn, same seeded folds): "
+                  f"{_ms([r['acc_running_sklearn'] for r in port])}."]
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
