@@ -237,6 +237,8 @@ VARIANTS: dict[str, str] = {
     "ours_dropnodes": "our node dropping only (control for the subgraph's share)",
     "port": "a port of the original's whole script (PyG GINConv, its loop, loss, fixed "
             "batches, NumPy augmentation, self-loops), no graphsampler code but the loader",
+    "original_code": "the original gsimclr.py itself (aug.py 500387939), patched only to run "
+                     "on PyG 2.8 (see notes.md); imported with --import-original",
     "sklearn_svm": "baseline's training, evaluated by the original's svc_classify "
                    "(GridSearchCV(SVC()) in StratifiedKFold(10, shuffle), folds seeded)",
 }
@@ -356,7 +358,28 @@ def run_port(seed: int) -> dict[str, Any]:
             "acc_recal": float("nan")}
 
 
+def import_original(path: Path) -> list[dict[str, Any]]:
+    r"""Records from the original script's ``RESULT {json}`` lines (seed, and the
+    ``val``/``test`` accuracies at epochs 10 and 20 that ``gsimclr.py`` logs)."""
+    records = []
+    for line in path.read_text().splitlines():
+        if "RESULT " not in line:
+            continue
+        r = json.loads(line.split("RESULT ", 1)[1])
+        records.append({"variant": "original_code", "seed": r["seed"], "dataset": DATASET,
+                        "epochs": 20, "sampler": "fixed",
+                        "acc_running": 100 * r["test"][-1], "acc_recal": float("nan"),
+                        "acc_val": 100 * r["val"][-1], "acc_epoch10": 100 * r["test"][0],
+                        "device": device_name(torch.device("cpu")),
+                        "commit": "Shen-Lab/GraphCL unsupervised_TU (aug.py 500387939)",
+                        "threads": 1})
+    return records
+
+
 def run_one(variant: str, seed: int) -> dict[str, Any]:
+    if variant == "original_code":
+        raise SystemExit("original_code runs the original script outside this repository; "
+                         "import its output with --import-original (see notes.md)")
     if variant == "port":
         record = run_port(seed)
         record.update(device=device_name(torch.device("cpu")), commit=git_commit(),
@@ -497,12 +520,20 @@ def main() -> None:
                         help=f"comma-separated, from {', '.join(VARIANTS)}")
     parser.add_argument("--seeds", default="0-9")
     parser.add_argument("--report", action="store_true", help="only rewrite report.md")
+    parser.add_argument("--import-original", type=Path, metavar="LOG",
+                        help="append the original script's RESULT lines as original_code")
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     OUT.mkdir(parents=True, exist_ok=True)
     results = OUT / "results.jsonl"
-    if not args.report:
+    if args.import_original is not None:
+        done = {(r["variant"], r["seed"]) for r in load(results)}
+        with results.open("a") as f:
+            for record in import_original(args.import_original):
+                if ("original_code", record["seed"]) not in done:
+                    f.write(json.dumps(record) + "\n")
+    elif not args.report:
         done = {(r["variant"], r["seed"]) for r in load(results)}
         for variant in args.variants.split(","):
             if variant not in VARIANTS:
