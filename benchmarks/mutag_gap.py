@@ -457,14 +457,14 @@ def report(records: list[dict[str, Any]], path: Path) -> None:
     lines = [
         "# MUTAG: our GraphCL against the original code, one difference at a time",
         "",
-        f"GraphCL/InfoNCE, {DATASET}, 20 epochs, batch 128, lr 0.01, one thread. "
-        f"Device: {', '.join(devices)}. Commit(s): {', '.join(commits)}. Written by "
-        "`benchmarks/mutag_gap.py` from `results.jsonl`.",
+        (f"GraphCL/InfoNCE, {DATASET}, 20 epochs, batch 128, lr 0.01, one thread. "
+         f"Device: {', '.join(devices)}. Commit(s): {', '.join(commits)}. Written by "
+         "`benchmarks/mutag_gap.py` from `results.jsonl`."),
         "",
-        "Each run is evaluated twice on the same weights: BatchNorm with training's "
-        "running statistics (the original's `model.eval()`) and re-estimated on the "
-        "clean graphs (our default). Δ: paired difference against `baseline` on the "
-        "same seeds, mean ± std over seeds.",
+        ("Each run is evaluated twice on the same weights: BatchNorm with training's "
+         "running statistics (the original's `model.eval()`) and re-estimated on the "
+         "clean graphs (our default). Δ: paired difference against `baseline` on the "
+         "same seeds, mean ± std over seeds."),
         "",
         "| variant | seeds | running stats | Δ | re-estimated | Δ | what changes |",
         "|---|---|---|---|---|---|---|",
@@ -481,18 +481,20 @@ def report(records: list[dict[str, Any]], path: Path) -> None:
                      f"| {cells[3]} | {VARIANTS[v]} |")
     base = [by[k] for k in by if k[0] == "baseline"]
     if base and "acc_running_f32" in base[0]:
-        lines += ["", "Evaluation-only checks on the baseline's weights (running "
-                  "statistics): float32 embeddings into the SVM "
-                  f"{_ms([r['acc_running_f32'] for r in base])}, Δ "
-                  f"{_ms([r['acc_running_f32'] - r['acc_running'] for r in base])}; other "
-                  f"outer folds (seed + 100) {_ms([r['acc_running_folds+100'] for r in base])}"
-                  f", Δ {_ms([r['acc_running_folds+100'] - r['acc_running'] for r in base])}."]
+        f32 = [r["acc_running_f32"] for r in base]
+        f32_d = [r["acc_running_f32"] - r["acc_running"] for r in base]
+        folds = [r["acc_running_folds+100"] for r in base]
+        folds_d = [r["acc_running_folds+100"] - r["acc_running"] for r in base]
+        lines += ["", (f"Evaluation-only checks on the baseline's weights (running "
+                       f"statistics): float32 embeddings into the SVM {_ms(f32)}, Δ "
+                       f"{_ms(f32_d)}; other outer folds (seed + 100) {_ms(folds)}, Δ "
+                       f"{_ms(folds_d)}.")]
     port = [by[k] for k in by if k[0] == "port"]
     if port:
-        lines += ["", "`port` evaluates with training's running statistics only (the "
-                  "original's `model.eval()`); its embeddings through the original's own "
-                  f"`svc_classify` (sklearn, same seeded folds): "
-                  f"{_ms([r['acc_running_sklearn'] for r in port])}."]
+        lines += ["", ("`port` evaluates with training's running statistics only (the "
+                       "original's `model.eval()`); its embeddings through the original's "
+                       "own `svc_classify` (sklearn, same seeded folds): "
+                       f"{_ms([r['acc_running_sklearn'] for r in port])}.")]
     notes = path.with_name("notes.md")  # the conclusion, written by hand from the table
     if notes.exists():
         lines += ["", notes.read_text().rstrip()]
