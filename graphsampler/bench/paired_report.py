@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 
 from graphsampler.bench.ablation import LAST_KEYS, Pair, norm_rank
@@ -20,6 +21,7 @@ from graphsampler.bench.pooled import (
     dersimonian_laird,
     weighted_slope,
 )
+from graphsampler.bench.record import Record
 from graphsampler.bench.stats import Stat
 
 #: A dataset is called significantly negative when its paired t is below this and its
@@ -77,10 +79,10 @@ def norm_section(pairs: Sequence[Pair]) -> list[str]:
     lines = [
         "## Δ vs uniform under each BatchNorm normalisation (paired)", "",
         "The same trained weights evaluated with BatchNorm's statistics from training "
-        "(*train*), re-estimated on the clean graphs (*clean*) and on augmented training "
-        "views (*views*): Δ = sampler − uniform per seed, mean ± std (seeds). *Default*: "
-        "the normalisation of the accuracy table. *Collapses*: runs (both sides) whose "
-        "running statistics were found degenerate and re-estimated.", "",
+        "(*train*) and re-estimated on the clean graphs (*clean*): Δ = sampler − uniform "
+        "per seed, mean ± std (seeds). *Default*: the normalisation of the accuracy "
+        "table. *Collapses*: runs (both sides) whose running statistics were found "
+        "degenerate and re-estimated.", "",
         "| method/loss | dataset | variant | " + " | ".join(f"Δ {n}" for n in names)
         + " | default | collapses | commit |",
         "|---|---|---|" + "---|" * len(names) + "---|---|---|"]
@@ -89,6 +91,39 @@ def norm_section(pairs: Sequence[Pair]) -> list[str]:
         lines.append(f"| {p.group} | {p.dataset} | {p.variant} | " + " | ".join(cols)
                      + f" | {', '.join(p.norm_default) or '–'} | {p.collapses} "
                      f"| {commits(p.commits)} |")
+    return lines + [""]
+
+
+def uniform_norm_section(records: Sequence[Record]) -> list[str]:
+    r"""The uniform runs' mean accuracy under each normalisation, per method/loss and
+    dataset (at the package defaults otherwise), and their equal-weight mean over the
+    datasets: what the rule for the protocol's default reads (``docs/sampler-study.md``;
+    uniform runs cannot favour a sampler). Empty when no uniform run holds two."""
+    cells: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for r in records:
+        if r.sampler == "uniform" and not r.changed and len(r.norms()) > 1:
+            by_norm = cells.setdefault((f"{r.method}/{r.loss}", r.dataset), {})
+            for name, acc in r.norms().items():
+                by_norm.setdefault(name, []).append(acc.mean)
+    if not cells:
+        return []
+    names = sorted({n for c in cells.values() for n in c}, key=norm_rank)
+    lines = ["### Uniform runs under each normalisation (the rule for the default)", "",
+             "Mean accuracy of the uniform runs at the defaults (seeds); the last rows "
+             "average the datasets with equal weight.", "",
+             "| method/loss | dataset | " + " | ".join(names) + " | seeds |",
+             "|---|---|" + "---|" * len(names) + "---|"]
+    for (group, dataset), by_norm in cells.items():
+        lines.append(f"| {group} | {dataset} | "
+                     + " | ".join(f"{statistics.fmean(by_norm[n]):.2f}" if n in by_norm
+                                  else "–" for n in names)
+                     + f" | {max(len(v) for v in by_norm.values())} |")
+    for group in dict.fromkeys(g for g, _ in cells):
+        rows = [c for (g, _), c in cells.items() if g == group]
+        means = [f"{statistics.fmean(statistics.fmean(c[n]) for c in rows):.2f}"
+                 if all(n in c for c in rows) else "–" for n in names]
+        lines.append(f"| **{group}** | **{len(rows)} datasets** | "
+                     + " | ".join(means) + " | |")
     return lines + [""]
 
 

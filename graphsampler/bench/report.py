@@ -26,6 +26,7 @@ from graphsampler.bench.paired_report import (
     batch_ratio_section,
     norm_section,
     pooled_section,
+    uniform_norm_section,
 )
 from graphsampler.bench.plots import (
     ACCURACY_PNG,
@@ -173,7 +174,8 @@ def render_report(records: Sequence[Record | dict[str, Any]], source: str = RESU
     if few:
         lines += ["", f"Some cells have fewer seeds ({', '.join(map(str, few))}) than the "
                       "paper's 5; their means and stds are rougher estimates."]
-    lines += ["", *_hardness_section(cells), *norm_section(pairs)]
+    lines += ["", *_hardness_section(cells), *norm_section(pairs),
+              *uniform_norm_section(records)]
     variants = any(p.variant_settings or p.sampler not in ("knn", "proximity")
                    for p in pairs)
     if variants:

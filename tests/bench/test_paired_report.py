@@ -199,3 +199,22 @@ def test_a_records_resolved_m_wins_over_resolving_its_config():
     new[1]["num_candidates_resolved"] = 50
     assert Summary.of(old).pairs[0].m_over_n == pytest.approx(math.ceil(0.03 * 188) / 188)
     assert Summary.of(new).pairs[0].m_over_n == pytest.approx(50 / 188)
+
+
+def test_uniform_runs_under_each_normalisation_feed_the_rule():
+    records, by_norm = norm_records()
+    bzr = run_record("BZR", "uniform", 0, 79.0)
+    bzr.update(accuracy_by_norm={"train": {"mean": 79.0}, "clean": {"mean": 78.0}})
+    text = render_report(records + [bzr])
+    section = text.split("### Uniform runs under each normalisation", 1)[1]
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in section.splitlines() if line.startswith("| ")][1:]
+    mutag = {n: statistics.fmean(by_norm["uniform"][s][i] for s in (0, 1))
+             for i, n in enumerate(("train", "clean", "views"))}
+    assert rows[0] == ["graphcl/infonce", "MUTAG", f"{mutag['train']:.2f}",
+                       f"{mutag['clean']:.2f}", f"{mutag['views']:.2f}", "2"]
+    assert rows[1] == ["graphcl/infonce", "BZR", "79.00", "78.00", "–", "1"]
+    # equal weight per dataset; a name missing on one dataset has no pooled mean
+    assert rows[2] == ["**graphcl/infonce**", "**2 datasets**",
+                       f"{(mutag['train'] + 79.0) / 2:.2f}",
+                       f"{(mutag['clean'] + 78.0) / 2:.2f}", "–", ""]
