@@ -75,8 +75,9 @@ from graphsampler.bench.provenance import device_name, git_commit
 from graphsampler.bench.registry import METHODS
 from graphsampler.callbacks import BatchHardness, TrainingCounts
 from graphsampler.data import IndexedDataset
+from graphsampler.embed import embed_dataset
 from graphsampler.eval.svm import svm_cv
-from graphsampler.train import embed_dataset, seed_everything, train
+from graphsampler.train import seed_everything, train
 
 OUT = Path(__file__).parent / "results" / "mutag_gap"
 DATASET = "MUTAG"

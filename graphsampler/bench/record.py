@@ -57,7 +57,7 @@ from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
 
 #: The BatchNorm normalisations a record's ``accuracy_by_norm`` may hold: training's
 #: running statistics, re-estimated on the clean graphs
-#: (:data:`graphsampler.train.NORMALISATIONS`).
+#: (:data:`graphsampler.embed.NORMALISATIONS`).
 NORMS = ("train", "clean")
 #: Settings as sorted ``(name, value)`` pairs: hashable and ordered.
 Settings = tuple[tuple[str, Any], ...]
