@@ -96,8 +96,10 @@ def embed_normalisations(method: ContrastiveMethod, dataset: Dataset, *,
         Embeddings: :obj:`[N, d]` embeddings per normalisation, labels, the collapse test.
 
     Example:
-        >>> emb = embed_normalisations(method, dataset, device="cpu")
-        >>> scores = svm_cv(emb.by_norm[emb.default], emb.y, "rbf")
+        .. code-block:: python
+
+            emb = embed_normalisations(method, dataset, device="cpu")
+            scores = svm_cv(emb.by_norm[emb.default], emb.y, "rbf")
     """
     device = resolve_device(device)
     method.to(device)

@@ -39,9 +39,10 @@ It also holds the one definition of *the settings that differ from the defaults*
 *variant* (:func:`split_settings`).
 
 Example:
-    >>> record = Record.from_dict(json.loads(line))
-    >>> record.changed
-    (('num_candidates', 1000), ('num_neighbors', 100))
+    .. code-block:: python
+
+        record = Record.from_dict(json.loads(line))
+        record.changed  # (('num_candidates', 1000), ('num_neighbors', 100))
 """
 from __future__ import annotations
 

@@ -175,7 +175,7 @@ def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
         ValueError: A one-line message that says the fix.
 
     Example:
-        >>> check_tu_source("MUTAG", mirror="../shared/datasets/tu")
+        >>> check_tu_source("MUTAG")  # the mirror: GRAPHSAMPLER_TU_MIRROR, if set
     """
     if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "
