@@ -92,7 +92,8 @@ def trained_embeddings(method_name: str, dataset: str,
     from graphsampler.bench.config import RunConfig
     from graphsampler.bench.registry import METHODS
     from graphsampler.data import IndexedDataset
-    from graphsampler.train import embed_dataset, seed_everything, train
+    from graphsampler.embed import embed_dataset
+    from graphsampler.train import seed_everything, train
 
     config = RunConfig(method=method_name, dataset=dataset, seed=seed, device="cpu")
     seed_everything(seed)

@@ -25,7 +25,7 @@ _EXPORTS = {
     "UniformBatchSampler": "graphsampler.samplers",
     "build_proximity_graph": "graphsampler.samplers",
     "random_walk_with_restart": "graphsampler.samplers",
-    "embed_dataset": "graphsampler.train",
+    "embed_dataset": "graphsampler.embed",
     "load_model": "graphsampler.bench.saved",
 }
 

@@ -7,21 +7,27 @@ that was computed is never lost (printed on stdout when its file cannot take it)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
 import statistics
 import sys
-import tempfile
 import typing
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from graphsampler.bench.config import RunConfig
 from graphsampler.bench.names import LOSSES, METHOD_NAMES, PRECISIONS, SAMPLER_NAMES
+from graphsampler.cli_checks import (
+    bench_lock,
+    check_before_work,
+    check_output,
+    fetch_unlisted,
+    model_paths,
+    warn_slow_bf16,
+)
 
 #: The choices of the run settings that are names (from a table that imports nothing:
 #: the parser builds without torch, so --help and a refused argument are quick).
@@ -111,80 +117,6 @@ def _configs(args: argparse.Namespace) -> list[RunConfig]:
     return configs
 
 
-def _check_before_work(configs: Sequence[RunConfig]) -> None:
-    r"""What can be known before any run: each dataset's name and source (a typo in a
-    suite is found once, not by each of its runs), and the runs against the dataset
-    sizes of the manifest (a count of N, a last batch of one graph)."""
-    from graphsampler.data.manifest import tu_manifest
-    from graphsampler.data.tu import check_tu_source
-    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
-        check_tu_source(dataset, root)
-    sizes = {name: row["graphs"] for name, row in tu_manifest().items()}
-    for config in configs:
-        if config.dataset in sizes:
-            config.check_size(sizes[config.dataset])
-
-
-def _fetch_unlisted(configs: Sequence[RunConfig]) -> None:
-    r"""Without a mirror, loads each dataset that is neither in the manifest nor on disk
-    once before the runs: a name the TU server lacks (a typo in a suite) ends the bench
-    in one line before any run, not each of its runs."""
-    from graphsampler.data.manifest import tu_manifest
-    from graphsampler.data.mirror import resolve_mirror
-    from graphsampler.data.tu import has_raw_files, load_tu
-    if resolve_mirror(None) is not None:  # check_tu_source found every zip already
-        return
-    for dataset, root in dict.fromkeys((c.dataset, c.data_root) for c in configs):
-        if dataset not in tu_manifest() and not has_raw_files(dataset, root):
-            load_tu(dataset, root)
-
-
-def _warn_slow_bf16(configs: Sequence[RunConfig], device: Any) -> None:
-    from graphsampler.precision import cpu_has_bf16
-    if device.type == "cpu" and any(c.precision == "bf16" for c in configs) \
-            and not cpu_has_bf16():
-        print("graphsampler: warning: --precision bf16 on a CPU without bfloat16 "
-              "instructions (avx512_bf16, amx_bf16) trains far slower than fp32; "
-              "keep fp32 here", file=sys.stderr)
-
-
-def check_output(path: Path, *, folder: bool) -> Path:
-    r"""Checks, before any work, that ``path`` can be created or written as a file
-    (``folder=False``) or a folder, with a one-line ``ValueError`` otherwise."""
-    flag = f"--out {path}"
-    if path.exists() and path.is_dir() != folder:
-        raise ValueError(f"{flag} is a {'file' if folder else 'folder'}; give "
-                         + ("a folder" if folder else "a file, e.g. " + str(path / "r.jsonl")))
-    parent = path if folder else path.parent
-    existing = next(p for p in (parent, *parent.parents) if p.exists())
-    if not existing.is_dir():
-        raise ValueError(f"{flag}: {existing} is a file, so nothing can be written under it")
-    target = path if path.exists() else existing
-    if not os.access(target, os.W_OK):
-        raise ValueError(f"{flag}: {target} is not writable")
-    created = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        if folder:
-            with tempfile.TemporaryFile(dir=parent):
-                pass
-        else:
-            existed = path.exists()
-            with path.open("a"):
-                pass
-            if not existed:
-                path.unlink()
-    except OSError as err:
-        raise ValueError(f"{flag}: cannot write there ({err.strerror})") from None
-    finally:
-        for p in reversed(created):  # deepest first: leave nothing behind
-            try:
-                p.rmdir()
-            except OSError:
-                break
-    return path
-
-
 def summary_line(records: Sequence[dict[str, Any]]) -> str:
     r"""``method/loss dataset sampler: mean +- std over seeds (n seeds)``."""
     accs = [r["accuracy_mean"] for r in records]
@@ -204,11 +136,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from graphsampler.train import resolve_device
     device = resolve_device(args.device)
     out = check_output(Path(args.out), folder=False)
-    models = _model_paths(args.save_model, args.seeds)
-    _check_before_work(configs)
-    _warn_slow_bf16(configs, device)
+    models = model_paths(args.save_model, args.seeds)
+    check_before_work(configs)
+    warn_slow_bf16(configs, device)
     records = []
-    with _bench_lock(out), process_group(device):  # under torchrun; else a no-op
+    with bench_lock(out), process_group(device):  # under torchrun; else a no-op
         for config in configs:
             record = run(config, progress=not args.quiet and is_main_process(),
                          device=device,
@@ -228,45 +160,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if records:
         print(summary_line(records))
     return 0
-
-
-def _model_paths(pattern: str | None, seeds: Sequence[int]) -> dict[int, Path] | None:
-    r"""The ``--save-model`` file of each seed, each checked writable before work."""
-    if pattern is None:
-        return None
-    if len(seeds) > 1 and "{seed}" not in pattern:
-        raise ValueError(f"--save-model {pattern}: {len(seeds)} seeds would write one file; "
-                         f"put {{seed}} in the path, e.g. model-{{seed}}.pt")
-    try:
-        paths = {seed: Path(pattern.replace("{seed}", str(seed))) for seed in seeds}
-    except ValueError as err:
-        raise ValueError(f"--save-model {pattern}: {err}") from None
-    for path in paths.values():
-        try:
-            check_output(path, folder=False)
-        except ValueError as err:
-            raise ValueError(str(err).replace(f"--out {path}", f"--save-model {path}", 1)) \
-                from None
-    return paths
-
-
-@contextlib.contextmanager
-def _bench_lock(out: Path) -> Iterator[None]:
-    r"""Holds the lock of the bench results folder ``out`` is in, if it is one, so that
-    ``train --out`` never appends to a results file a running bench appends to."""
-    from graphsampler.bench.queue import LOCK_FILE, _exclusive
-    if os.environ.get("RANK", "0") != "0" or not (out.parent / LOCK_FILE).is_file():
-        # under torchrun only rank 0 writes the record, and only it takes the lock
-        yield
-        return
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(_exclusive(out.parent))
-        except ValueError:
-            raise ValueError(f"--out {out}: a bench is running on {out.parent} (it holds "
-                             f"{out.parent / LOCK_FILE}); wait for it or give --out "
-                             f"another file") from None
-        yield
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -292,7 +185,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise ValueError(f"--quick shortens the scripts of a suite (speed); suite "
                          f"{suite.name} has none, so drop --quick")
     out = check_output(Path(args.out or Path("runs") / suite.name), folder=True)
-    _check_before_work(suite.configs)
+    check_before_work(suite.configs)
     if args.dry_run:
         todo, done = pending(suite, out)
         if suite.configs:
@@ -306,7 +199,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             state = "" if script.path.is_file() else " (missing: would be skipped)"
             print(f"  script {script.path}{' --quick' if args.quick else ''}{state}")
         return 0
-    _fetch_unlisted(suite.configs)
+    fetch_unlisted(suite.configs)
     result = run_suite(suite, out, progress=not args.quiet, quick=args.quick)
     if suite.configs:
         print(f"suite {suite.name}: {len(result.records)} run(s) done now, {result.skipped} "

@@ -16,7 +16,7 @@ what they add up:
 * the losses (:func:`float32_loss`): a log-sum-exp over the batch, a mean over
   :math:`N \times B` node-graph scores.
 
-Evaluation embeddings (:func:`~graphsampler.train.embed_dataset`) are computed in
+Evaluation embeddings (:func:`~graphsampler.embed.embed_dataset`) are computed in
 float32 whatever the training precision.
 
 Memory: on the CPU, bfloat16 products run through oneDNN, which builds and caches a

@@ -1,7 +1,9 @@
-"""Synthetic TU datasets in the official zip layout, shared by tests/data/test_tu.py and
-tests/data/test_mirror.py."""
+"""Synthetic TU datasets in the official zip layout, shared by tests/data/test_tu.py,
+tests/data/test_mirror.py and the command line's tests."""
 import zipfile
 from pathlib import Path
+
+import torch
 
 # Three small undirected graphs (1-based global node ids, as in the TU files).
 GRAPHS = [
@@ -43,3 +45,28 @@ def _tiny_zip(path: Path, name: str = "TINY", node_labels: bool = False) -> Path
 
 def _files_under(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*")) if folder.exists() else []
+
+
+def random_tu_zip(path, name, num_graphs=40, seed=0, attributes=False):
+    r"""A TU-format zip of ``num_graphs`` random graphs in two classes (rings and stars)."""
+    gen = torch.Generator().manual_seed(seed)
+    edges, indicator, labels, offset = [], [], [], 0
+    for g in range(num_graphs):
+        n = int(torch.randint(4, 9, (1,), generator=gen))
+        pairs = [(i, (i + 1) % n) for i in range(n)] if g % 2 else [(0, i) for i in range(1, n)]
+        edges += [(offset + u + 1, offset + v + 1) for u, v in pairs]
+        edges += [(offset + v + 1, offset + u + 1) for u, v in pairs]
+        indicator += [g + 1] * n
+        labels.append(g % 2)
+        offset += n
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}/{name}_A.txt",
+                         "\n".join(f"{u}, {v}" for u, v in edges) + "\n")
+        archive.writestr(f"{name}/{name}_graph_indicator.txt",
+                         "\n".join(map(str, indicator)) + "\n")
+        archive.writestr(f"{name}/{name}_graph_labels.txt", "\n".join(map(str, labels)) + "\n")
+        if attributes:  # two per node
+            archive.writestr(f"{name}/{name}_node_attributes.txt",
+                             "\n".join(f"{i % 7 / 7:.3f}, {g}" for i, g in
+                                       enumerate(indicator)) + "\n")
+    return path

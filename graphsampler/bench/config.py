@@ -11,12 +11,12 @@ the settings that apply to its method and sampler (:meth:`RunConfig.settings`).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graphsampler.bench.checks import check_method, check_types, make_method
 from graphsampler.bench.names import LOSSES, PRECISIONS, SAMPLER_NAMES
 
 if TYPE_CHECKING:  # the registries import torch: loaded when a config is built
@@ -136,7 +136,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         # The checks of names and numbers first, from the names table: a refused value
         # costs no import of torch (the command line refuses it at once).
-        _check_types(self)
+        check_types(self)
         losses_of, samplers = LOSSES, SAMPLER_NAMES
         if self.method not in losses_of or self.sampler not in samplers:
             # a name the table lacks: a method or sampler registered at run time?
@@ -170,7 +170,7 @@ class RunConfig:
         if self.hidden_channels is None and "hidden_channels" in keyword_defaults(spec.model):
             object.__setattr__(self, "hidden_channels",
                                keyword_defaults(spec.model)["hidden_channels"])
-        _check_method(self.method, self.loss, tuple(self._options("method").items()))
+        check_method(self.method, self.loss, tuple(self._options("method").items()))
         self._check_sampler()
 
     def _options(self, owner: str) -> dict[str, Any]:
@@ -238,7 +238,7 @@ class RunConfig:
 
     def build_method(self, num_features: int) -> ContrastiveMethod:
         r"""The method's model for graphs with ``num_features`` node features."""
-        return _make_method(self.method, self.loss, self._options("method"), num_features)
+        return make_method(self.method, self.loss, self._options("method"), num_features)
 
     def build_sampler(self, num_items: int) -> BaseBatchSampler:
         r"""The batch sampler for a dataset of ``num_items`` graphs."""
@@ -275,36 +275,6 @@ class RunConfig:
 #: The settings given as a count or a fraction of the dataset size N (``int | float``).
 _COUNTS = tuple(name for name, hint in typing.get_type_hints(RunConfig).items()
                 if set(typing.get_args(hint)) == {int, float})
-
-
-def _make_method(method: str, loss: str, options: dict[str, Any],
-                 num_features: int) -> ContrastiveMethod:
-    from graphsampler.bench.registry import METHODS, keyword_defaults
-    model = METHODS[method].model
-    if "loss" in keyword_defaults(model):
-        options = {"loss": loss, **options}
-    try:
-        return model(num_features, **options)
-    except TypeError as err:
-        raise ValueError(f"{method}: {err}") from None
-
-
-@functools.lru_cache(maxsize=256)
-def _check_method(method: str, loss: str, options: tuple[tuple[str, Any], ...]) -> None:
-    _make_method(method, loss, dict(options), 1)  # a suite builds each variant once
-
-
-def _check_types(config: RunConfig) -> None:
-    hints = typing.get_type_hints(RunConfig)
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        kinds = tuple(k for k in typing.get_args(hints[f.name]) or (hints[f.name],))
-        if value is None and type(None) in kinds:
-            continue
-        ok = (int, float) if float in kinds else tuple(k for k in kinds if k is not type(None))
-        if isinstance(value, bool) != (bool in kinds) or not isinstance(value, ok):
-            name = " or ".join(k.__name__ for k in kinds if k is not type(None))
-            raise ValueError(f"{f.name} must be {name}, got {value!r}")
 
 
 __all__ = ["IDENTITY", "PLACE", "SAMPLING", "RunConfig", "method_option", "sampler_option",

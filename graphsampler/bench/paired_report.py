@@ -3,7 +3,9 @@ rows: sampler variants against uniform, the paired difference under each BatchNo
 normalisation, the pooled estimate over datasets, and the :math:`B/N` axis.
 
 Example:
-    >>> lines = pooled_section(pair_with_uniform(records))
+    .. code-block:: python
+
+        lines = pooled_section(pair_with_uniform(records))
 """
 from __future__ import annotations
 

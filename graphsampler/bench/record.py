@@ -39,9 +39,10 @@ It also holds the one definition of *the settings that differ from the defaults*
 *variant* (:func:`split_settings`).
 
 Example:
-    >>> record = Record.from_dict(json.loads(line))
-    >>> record.changed
-    (('num_candidates', 1000), ('num_neighbors', 100))
+    .. code-block:: python
+
+        record = Record.from_dict(json.loads(line))
+        record.changed  # (('num_candidates', 1000), ('num_neighbors', 100))
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ from graphsampler.bench.registry import METHODS, SAMPLERS, keyword_defaults
 
 #: The BatchNorm normalisations a record's ``accuracy_by_norm`` may hold: training's
 #: running statistics, re-estimated on the clean graphs
-#: (:data:`graphsampler.train.NORMALISATIONS`).
+#: (:data:`graphsampler.embed.NORMALISATIONS`).
 NORMS = ("train", "clean")
 #: Settings as sorted ``(name, value)`` pairs: hashable and ordered.
 Settings = tuple[tuple[str, Any], ...]

@@ -19,9 +19,10 @@ from graphsampler.callback import Callback
 from graphsampler.data import IndexedDataset
 from graphsampler.data.copies import attach_copy_ids
 from graphsampler.distributed import is_main_process, main_process_first
+from graphsampler.embed import embed_normalisations
 from graphsampler.eval.diagnostics import BatchHardness, TrainingCounts
 from graphsampler.eval.svm import svm_cv
-from graphsampler.train import embed_normalisations, resolve_device, train
+from graphsampler.train import resolve_device, train
 
 
 def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
@@ -34,7 +35,7 @@ def run(config: RunConfig, *, checkpoint: str | os.PathLike | None = None,
     (:data:`~graphsampler.bench.registry.METHODS`), the model and sampler are built
     from ``config``, :func:`~graphsampler.train.train` trains them, and the frozen
     embeddings under each BatchNorm normalisation
-    (:func:`~graphsampler.train.embed_normalisations`) go through the SVM protocol
+    (:func:`~graphsampler.embed.embed_normalisations`) go through the SVM protocol
     (:func:`~graphsampler.eval.svm_cv`) with the method's kernel. Under
     :mod:`torch.distributed` (``torchrun``) every rank trains its share of the batches
     and only rank 0 evaluates: the other ranks return ``None``.

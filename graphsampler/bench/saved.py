@@ -6,8 +6,10 @@ evaluated, in evaluation mode: ``method.embed(batch)`` embeds new graphs, and
 ``method.encoder`` is the encoder.
 
 Example:
-    >>> method = load_model("runs/mutag-model.pt")
-    >>> method.encoder
+    .. code-block:: python
+
+        method = load_model("runs/mutag-model.pt")
+        method.encoder
 """
 from __future__ import annotations
 
@@ -57,8 +59,10 @@ def load_model(path: str | os.PathLike[str],
         ValueError: A one-line message when the file is no saved model.
 
     Example:
-        >>> method = load_model("model.pt")
-        >>> z = method.embed(batch)
+        .. code-block:: python
+
+            method = load_model("model.pt")
+            z = method.embed(batch)
     """
     try:
         state: Any = torch.load(path, map_location=map_location, weights_only=True)

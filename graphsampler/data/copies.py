@@ -16,9 +16,11 @@ being structural). Edge labels are ignored. :func:`attach_copy_ids` stores the i
 :func:`copy_summary` gives the numbers a report needs.
 
 Example:
-    >>> ds = load_tu("IMDB-BINARY")
-    >>> copy_summary(dataset_copy_ids(ds), ds.y)  # computed once, cached after
-    {'copy_share': 0.579, 'largest_group': 48, 'ceiling_accuracy': 88.6}
+    .. code-block:: python
+
+        ds = load_tu("IMDB-BINARY")
+        copy_summary(dataset_copy_ids(ds), ds.y)  # computed once, cached after
+        # {'copy_share': 0.579, 'largest_group': 48, 'ceiling_accuracy': 88.6}
 """
 from __future__ import annotations
 
@@ -56,7 +58,9 @@ def dataset_copy_ids(dataset: InMemoryDataset, *,
         torch.Tensor: Shape :math:`[G]`, int64.
 
     Example:
-        >>> ids = dataset_copy_ids(load_tu("MUTAG"))  # cached in datasets/MUTAG/processed
+        .. code-block:: python
+
+            ids = dataset_copy_ids(load_tu("MUTAG"))  # cached in datasets/MUTAG/processed
     """
     if not isinstance(dataset, InMemoryDataset) or dataset.slices is None \
             or "edge_index" not in dataset.slices:
@@ -100,9 +104,10 @@ def attach_copy_ids(dataset: InMemoryDataset, **kwargs: Any) -> InMemoryDataset:
     to :func:`dataset_copy_ids`. Returns the same dataset.
 
     Example:
-        >>> ds = attach_copy_ids(load_tu("MUTAG"))
-        >>> ds[0].copy_id
-        tensor([0])
+        .. code-block:: python
+
+            ds = attach_copy_ids(load_tu("MUTAG"))
+            ds[0].copy_id  # tensor([0])
     """
     ids = dataset_copy_ids(dataset, **kwargs)
     dataset._data.copy_id = ids
@@ -116,8 +121,10 @@ def dataset_copy_summary(dataset: InMemoryDataset, **kwargs: Any) -> dict[str, f
     labels ``y``; keyword arguments go to :func:`dataset_copy_ids`.
 
     Example:
-        >>> dataset_copy_summary(load_tu("IMDB-MULTI"))
-        {'copy_share': 0.808, 'largest_group': 307, 'ceiling_accuracy': 63.27}
+        .. code-block:: python
+
+            dataset_copy_summary(load_tu("IMDB-MULTI"))
+            # {'copy_share': 0.808, 'largest_group': 307, 'ceiling_accuracy': 63.27}
     """
     return copy_summary(dataset_copy_ids(dataset, **kwargs), dataset._data.y)
 

@@ -3,7 +3,8 @@ r"""Synthetic node features for graphs that come without any.
 Pure functions over tensors, vectorised over a whole collated dataset (or batch):
 no loop per graph or per node. :func:`graphsampler.data.load_tu` applies them once at
 load time to the in-memory storage of featureless TU datasets (IMDB-BINARY,
-IMDB-MULTI, REDDIT-BINARY, COLLAB), so training pays nothing per access.
+IMDB-MULTI, REDDIT-BINARY, COLLAB) with :func:`set_synthetic_features`, so training
+pays nothing per access.
 
 Example:
     >>> import torch
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch_geometric.data import InMemoryDataset
+from torch_geometric.utils import cumsum
 
 
 def constant_features(
@@ -139,3 +142,38 @@ def degree_one_hot(
     degree = torch.bincount(edge_index[0], minlength=num_nodes).clamp_(max=max_degree)
     out = torch.zeros(num_nodes, max_degree + 1, dtype=dtype, device=edge_index.device)
     return out.scatter_(1, degree.unsqueeze(1), 1.0)
+
+
+def node_slice(dataset: InMemoryDataset) -> Tensor:
+    r"""The node slice of a collated in-memory dataset: graph :math:`i` holds nodes
+    ``[slice[i], slice[i + 1])``, from its features' slice or, for a featureless TU
+    dataset, from its per-graph node counts."""
+    if "x" in dataset.slices:
+        return dataset.slices["x"]
+    # Featureless TU datasets keep their per-graph node counts in `_num_nodes`.
+    counts = getattr(dataset._data, "_num_nodes", None)
+    if counts is None:
+        raise ValueError(
+            f"{dataset!r} records neither node features nor per-graph node counts; "
+            "delete its processed/ folder so that PyG re-processes it"
+        )
+    return cumsum(torch.as_tensor(counts, dtype=torch.long))
+
+
+def set_synthetic_features(dataset: InMemoryDataset, node_features: str,
+                           max_degree: int) -> None:
+    r"""Sets the synthetic node features of a collated in-memory dataset in place, once
+    over its whole storage: the one-hot degree (``"degree"``, or appended to the node
+    labels for ``"labels+degree"``), else one constant feature per node."""
+    data = dataset._data
+    slices = node_slice(dataset)
+    num_nodes = int(slices[-1])
+    if node_features in ("degree", "labels+degree"):
+        edge_index = collated_edge_index(data.edge_index, dataset.slices["edge_index"], slices)
+        largest = int(torch.bincount(edge_index[0], minlength=num_nodes).max()) \
+            if num_nodes else 0
+        degree = degree_one_hot(edge_index, num_nodes, max(1, min(max_degree, largest)))
+        data.x = degree if data.x is None else torch.cat([data.x, degree], dim=1)
+    else:  # "constant", or "auto" on a dataset without node labels
+        data.x = constant_features(num_nodes, device=data.edge_index.device)
+    dataset.slices["x"] = slices

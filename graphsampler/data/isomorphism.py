@@ -50,7 +50,7 @@ def node_labels(x: Tensor | None, num_nodes: int) -> Tensor:
 
     Example:
         >>> node_labels(torch.tensor([[0., 1.], [1., 0.], [0., 1.]]), 3)
-        tensor([1, 0, 1])
+        tensor([0, 1, 0])
     """
     if x is None:
         return torch.zeros(num_nodes, dtype=torch.long)

@@ -30,16 +30,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch_geometric.datasets import TUDataset
-from torch_geometric.utils import cumsum
 
-from .features import (
-    check_max_degree,
-    collated_edge_index,
-    constant_features,
-    degree_one_hot,
-)
+from .features import check_max_degree, node_slice, set_synthetic_features
 from .manifest import tu_manifest
 from .mirror import (
     MIRROR_ENV,
@@ -158,7 +151,7 @@ def load_tu(
     if stats is not None:
         _check_against_manifest(dataset, name, stats, folder)
     if dataset._data.x is None or node_features == "labels+degree":
-        _set_synthetic_features(dataset, node_features, max_degree)
+        set_synthetic_features(dataset, node_features, max_degree)
     return dataset
 
 
@@ -182,7 +175,7 @@ def check_tu_source(name: str, root: str | os.PathLike[str] | None = None, *,
         ValueError: A one-line message that says the fix.
 
     Example:
-        >>> check_tu_source("MUTAG", mirror="../shared/datasets/tu")
+        >>> check_tu_source("MUTAG")  # the mirror: GRAPHSAMPLER_TU_MIRROR, if set
     """
     if not isinstance(name, str) or not _TU_NAME.fullmatch(name):
         raise ValueError(f"{name!r} is not a TU dataset name (letters, digits, '_' and '-', "
@@ -266,7 +259,7 @@ def _check_against_manifest(
     loaded = {
         "graphs": num_graphs,
         "classes": 0 if data.y is None else int(data.y.unique().numel()),
-        "avg_nodes": int(_node_slice(dataset)[-1]) / max(num_graphs, 1),
+        "avg_nodes": int(node_slice(dataset)[-1]) / max(num_graphs, 1),
         "avg_edges": data.edge_index.size(1) / 2 / max(num_graphs, 1),
         "node_labels": dataset.num_node_labels > 0,
     }
@@ -285,34 +278,6 @@ def _check_against_manifest(
             f"{name} in {folder} does not match the manifest: {'; '.join(wrong)}. "
             f"Delete {folder} to re-extract (or re-download) it"
         )
-
-
-def _node_slice(dataset: TUDataset) -> torch.Tensor:
-    if "x" in dataset.slices:
-        return dataset.slices["x"]
-    # Featureless TU datasets keep their per-graph node counts in `_num_nodes`.
-    counts = getattr(dataset._data, "_num_nodes", None)
-    if counts is None:
-        raise ValueError(
-            f"{dataset!r} records neither node features nor per-graph node counts; "
-            "delete its processed/ folder so that PyG re-processes it"
-        )
-    return cumsum(torch.as_tensor(counts, dtype=torch.long))
-
-
-def _set_synthetic_features(dataset: TUDataset, node_features: str, max_degree: int) -> None:
-    data = dataset._data
-    node_slice = _node_slice(dataset)
-    num_nodes = int(node_slice[-1])
-    if node_features in ("degree", "labels+degree"):
-        edge_index = collated_edge_index(data.edge_index, dataset.slices["edge_index"], node_slice)
-        largest = int(torch.bincount(edge_index[0], minlength=num_nodes).max()) \
-            if num_nodes else 0
-        degree = degree_one_hot(edge_index, num_nodes, max(1, min(max_degree, largest)))
-        data.x = degree if data.x is None else torch.cat([data.x, degree], dim=1)
-    else:  # "constant", or "auto" on a dataset without node labels
-        data.x = constant_features(num_nodes, device=data.edge_index.device)
-    dataset.slices["x"] = node_slice
 
 
 def _resolve_root(root: str | os.PathLike[str] | None) -> Path:

@@ -91,9 +91,11 @@ def batchnorm_statistics(module: torch.nn.Module) -> list[tuple[Tensor, Tensor]]
     (:func:`batchnorm_layers` order); :func:`load_batchnorm_statistics` puts them back.
 
     Example:
-        >>> saved = batchnorm_statistics(model)
-        >>> recalibrate_batchnorm(model, batches, model.embed)
-        >>> load_batchnorm_statistics(model, saved)  # training's statistics again
+        .. code-block:: python
+
+            saved = batchnorm_statistics(model)
+            recalibrate_batchnorm(model, batches, model.embed)
+            load_batchnorm_statistics(model, saved)  # training's statistics again
     """
     return [(m.running_mean.clone(), m.running_var.clone())
             for m in batchnorm_layers(module)]
@@ -122,10 +124,11 @@ def variance_ratio(statistics: list[tuple[Tensor, Tensor]],
     statistic gives ``0``. Below :data:`COLLAPSE_RATIO` the statistics have collapsed.
 
     Example:
-        >>> train_stats = batchnorm_statistics(model)
-        >>> recalibrate_batchnorm(model, batches, model.embed)
-        >>> variance_ratio(train_stats, batchnorm_statistics(model)) < COLLAPSE_RATIO
-        False
+        .. code-block:: python
+
+            train_stats = batchnorm_statistics(model)
+            recalibrate_batchnorm(model, batches, model.embed)
+            variance_ratio(train_stats, batchnorm_statistics(model)) < COLLAPSE_RATIO  # False
     """
     lowest = float("inf")
     for (mean, var), (_, ref) in zip(statistics, reference):
