@@ -78,12 +78,13 @@ def recalibrate_batchnorm(module: torch.nn.Module, batches: Iterable[Any],
     return seen
 
 
-#: A layer's running variance below this fraction of the variance its inputs have over
-#: the whole dataset is a collapse: the statistics follow a few near-identical batches,
-#: not the data. The collapse this guards against was about 1e-22; a proximity run on
-#: IMDB-MULTI whose embeddings were healthy (its accuracy under training's statistics
-#: above the re-estimated one) went down to 7e-4 (``docs/sampler-study.md``).
-COLLAPSE_RATIO = 1e-6
+#: A channel whose evaluation scale :math:`1/\sqrt{\text{var} + \epsilon}` with
+#: training's running variance is more than 100 times the scale with the re-estimated one
+#: (a ratio of :math:`\text{var} + \epsilon` below 1e-4) has collapsed: the statistics
+#: follow a few near-identical batches, not the data, and blow the embeddings up. Healthy
+#: runs stay above about 4e-3 (channels amplified up to about 16 times);
+#: ``docs/sampler-study.md`` has the runs.
+COLLAPSE_RATIO = 1e-4
 
 
 def batchnorm_statistics(module: torch.nn.Module) -> list[tuple[Tensor, Tensor]]:
@@ -116,12 +117,16 @@ def load_batchnorm_statistics(module: torch.nn.Module,
 
 
 def variance_ratio(statistics: list[tuple[Tensor, Tensor]],
-                   reference: list[tuple[Tensor, Tensor]], eps: float = 1e-8) -> float:
-    r"""The smallest ratio, over every layer and channel, of a running variance in
-    ``statistics`` to the same channel's variance in ``reference`` (statistics
-    re-estimated over the dataset, :func:`recalibrate_batchnorm`). Channels whose
-    reference variance is below ``eps`` (dead units) are left out; a non-finite running
-    statistic gives ``0``. Below :data:`COLLAPSE_RATIO` the statistics have collapsed.
+                   reference: list[tuple[Tensor, Tensor]], eps: float = 1e-5) -> float:
+    r"""The smallest ratio, over every layer and channel, of
+    :math:`\text{var} + \epsilon` with a running variance of ``statistics`` to the same
+    with the channel's variance in ``reference`` (statistics re-estimated over the
+    dataset, :func:`recalibrate_batchnorm`): the squared inverse of how much training's
+    statistics amplify that channel at evaluation. ``eps`` is BatchNorm's own
+    :math:`\epsilon`, which bounds the amplification of a channel that is nearly constant
+    over the whole dataset (a dead unit), so such a channel is no collapse. A non-finite
+    running statistic gives ``0``. Below :data:`COLLAPSE_RATIO` the statistics have
+    collapsed.
 
     Example:
         .. code-block:: python
@@ -134,7 +139,5 @@ def variance_ratio(statistics: list[tuple[Tensor, Tensor]],
     for (mean, var), (_, ref) in zip(statistics, reference):
         if not (torch.isfinite(mean).all() and torch.isfinite(var).all()):
             return 0.0
-        alive = ref > eps
-        if alive.any():
-            lowest = min(lowest, (var[alive] / ref[alive]).min().item())
+        lowest = min(lowest, ((var + eps) / (ref + eps)).min().item())
     return lowest

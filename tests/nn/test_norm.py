@@ -4,6 +4,7 @@ from torch_geometric.data import Batch, Data
 
 from graphsampler.nn import GINEncoder
 from graphsampler.nn.norm import (
+    COLLAPSE_RATIO,
     batchnorm_layers,
     batchnorm_statistics,
     load_batchnorm_statistics,
@@ -90,10 +91,16 @@ def test_variance_ratio_against_a_loop_over_channels():
                for _ in range(3)]
     reference = [(torch.randn(4, generator=gen), torch.rand(4, generator=gen) + 0.1)
                  for _ in range(3)]
-    reference[1][1][2] = 0.0  # a dead channel is left out
-    expected = min(float(v[c] / r[c]) for (_, v), (_, r) in zip(trained, reference)
-                   for c in range(4) if r[c] > 1e-8)
+    trained[1][1][2] = 1e-22  # a collapsed channel: amplified sqrt((r + eps) / eps) times
+    expected = min(float((v[c] + 1e-5) / (r[c] + 1e-5))
+                   for (_, v), (_, r) in zip(trained, reference) for c in range(4))
     assert variance_ratio(trained, reference) == pytest.approx(expected)
+    assert variance_ratio(trained, reference) < COLLAPSE_RATIO
+    # a dead channel (constant over the data) is no collapse: eps bounds its scale
+    reference[1][1][2] = 1e-9
+    assert variance_ratio(trained, reference) > 0.9 * min(
+        float((v[c] + 1e-5) / (r[c] + 1e-5)) for (_, v), (_, r) in zip(trained, reference)
+        for c in range(4)) > COLLAPSE_RATIO
     trained[2][0][0] = float("nan")
     assert variance_ratio(trained, reference) == 0.0
 
