@@ -31,7 +31,7 @@ num_neighbors_resolved``                    absent for samplers without them)
                                             and re-estimated
 ``bn_variance_ratio``             new       the smallest ratio of a training running
                                             variance to the re-estimated one (the
-                                            collapse test; below 1e-6 is a collapse)
+                                            collapse test; below 1e-3 is a collapse)
 ================================  ========  ==============================================
 
 It also holds the one definition of *the settings that differ from the defaults*
