@@ -41,3 +41,18 @@ def run_record(dataset, sampler, seed, acc, *, last_cos=0.2, device="cpu (x)", c
              "sampler_stats": {"coverage": 1.0 - last_cos / 4}},
         ],
     }
+
+
+def tiny_run(sampler_cls=None):
+    """40 tiny graphs, a GraphCL model and a sampler of batch 8 (proximity: M = 20, k = 5),
+    seeded: what the loop's and the evaluation's tests train."""
+    from graphsampler.data import IndexedDataset
+    from graphsampler.methods.graphcl import GraphCL
+    from graphsampler.samplers import ProximityBatchSampler
+
+    sampler_cls = ProximityBatchSampler if sampler_cls is None else sampler_cls
+    torch.manual_seed(0)
+    ds = IndexedDataset(tiny_graphs(40))
+    kw = dict(num_candidates=20, num_neighbors=5) if sampler_cls is ProximityBatchSampler else {}
+    return ds, GraphCL(3), sampler_cls(len(ds), 8, seed=0, **kw)
+

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from synthetic import tiny_graphs
+from synthetic import tiny_graphs, tiny_run
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader
 
@@ -15,15 +15,8 @@ from graphsampler.train import train
 torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
 
 
-def setup(sampler_cls=ProximityBatchSampler):
-    torch.manual_seed(0)
-    ds = IndexedDataset(tiny_graphs(40))
-    kw = dict(num_candidates=20, num_neighbors=5) if sampler_cls is ProximityBatchSampler else {}
-    return ds, GraphCL(3), sampler_cls(len(ds), 8, seed=0, **kw)
-
-
 def test_embed_dataset_in_dataset_order():
-    ds, model, _ = setup()
+    ds, model, _ = tiny_run()
     x, y = embed_dataset(model, ds, device="cpu", batch_size=7)
     assert x.shape == (40, 96) and y.tolist() == [i % 2 for i in range(40)]
 
@@ -108,7 +101,7 @@ def test_collapse_detector_fires_on_collapsed_statistics_only():
     # healthy runs: uniform and proximity batches, several seeds: the detector stays quiet
     for seed in range(3):
         for sampler_cls in (UniformBatchSampler, ProximityBatchSampler):
-            ds, model, sampler = setup(sampler_cls)
+            ds, model, sampler = tiny_run(sampler_cls)
             train(model, ds, sampler, epochs=3, device="cpu", progress=False, seed=seed)
             emb = embed_normalisations(model, ds, device="cpu", recalibration_batch_size=8)
             assert not emb.collapsed and emb.default == DEFAULT_NORM

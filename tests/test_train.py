@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from synthetic import tiny_graphs
+from synthetic import tiny_graphs, tiny_run
 from torch_geometric.data import Batch
 
 from graphsampler.augment.diffusion import ppr_diffusion
@@ -12,7 +12,6 @@ from graphsampler.data import IndexedDataset
 from graphsampler.embed import embed_dataset
 from graphsampler.eval.diagnostics import BatchHardness
 from graphsampler.eval.hardness import batch_hardness
-from graphsampler.methods.graphcl import GraphCL
 from graphsampler.methods.mvgrl import MVGRL
 from graphsampler.precision import training_autocast
 from graphsampler.samplers import ProximityBatchSampler, UniformBatchSampler
@@ -21,15 +20,8 @@ from graphsampler.train import resolve_device, train
 torch.set_num_threads(1)  # 10x faster here than two threads contending for BLAS
 
 
-def setup(sampler_cls=ProximityBatchSampler):
-    torch.manual_seed(0)
-    ds = IndexedDataset(tiny_graphs(40))
-    kw = dict(num_candidates=20, num_neighbors=5) if sampler_cls is ProximityBatchSampler else {}
-    return ds, GraphCL(3), sampler_cls(len(ds), 8, seed=0, **kw)
-
-
 def test_train_fills_the_bank_and_records_history():
-    ds, model, sampler = setup()
+    ds, model, sampler = tiny_run()
     result = train(model, ds, sampler, epochs=3, device="cpu", progress=False,
                    callbacks=[BatchHardness()])
     assert [h["epoch"] for h in result.history] == [0, 1, 2]
@@ -63,7 +55,7 @@ class Recorder(Callback):
 
 
 def test_callbacks_see_every_step_and_add_to_the_history():
-    ds, model, sampler = setup()
+    ds, model, sampler = tiny_run()
     recorder = Recorder()
     result = train(model, ds, sampler, epochs=2, device="cpu", progress=False,
                    callbacks=[recorder, BatchHardness()])
@@ -77,19 +69,19 @@ def test_callbacks_see_every_step_and_add_to_the_history():
 def test_no_callbacks_no_diagnostics(monkeypatch):
     import graphsampler.eval.diagnostics as diagnostics
     monkeypatch.setattr(diagnostics, "batch_hardness", None)  # would raise if called
-    ds, model, sampler = setup()
+    ds, model, sampler = tiny_run()
     result = train(model, ds, sampler, epochs=2, device="cpu", progress=False)
     assert set(result.history[1]) == {"epoch", "loss", "seconds", "sampler_stats"}
 
 
 def test_resume_from_checkpoint_continues_exactly(tmp_path):
-    ds, model, sampler = setup()
+    ds, model, sampler = tiny_run()
     full = train(model, ds, sampler, epochs=3, device="cpu", progress=False, seed=4)
 
-    ds, model2, sampler2 = setup()
+    ds, model2, sampler2 = tiny_run()
     ckpt = tmp_path / "run.pt"
     train(model2, ds, sampler2, epochs=2, device="cpu", progress=False, seed=4, checkpoint=ckpt)
-    ds, model3, sampler3 = setup()  # a new process: fresh objects, same checkpoint
+    ds, model3, sampler3 = tiny_run()  # a new process: fresh objects, same checkpoint
     resumed = train(model3, ds, sampler3, epochs=3, device="cpu", progress=False, seed=4,
                     checkpoint=ckpt)
     for a, b in zip(model.state_dict().values(), model3.state_dict().values()):
@@ -101,7 +93,7 @@ def test_resume_from_checkpoint_continues_exactly(tmp_path):
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a checkpoint"])
 def test_a_corrupt_checkpoint_ends_in_one_line_naming_it(tmp_path, content):
-    ds, model, sampler = setup()
+    ds, model, sampler = tiny_run()
     ckpt = tmp_path / "run.pt"
     ckpt.write_bytes(content)
     before = [p.clone() for p in model.parameters()]
@@ -115,7 +107,7 @@ def test_a_corrupt_checkpoint_ends_in_one_line_naming_it(tmp_path, content):
 
 
 def test_errors():
-    ds, model, _ = setup()
+    ds, model, _ = tiny_run()
     with pytest.raises(ValueError, match="the sampler is for 39 instances but the dataset has 40"):
         train(model, ds, UniformBatchSampler(39, 8), epochs=1, progress=False)
     with pytest.raises(ValueError, match="epochs must be an int >= 0"):
@@ -134,7 +126,7 @@ def test_errors():
 
 
 def test_diverging_loss_is_reported():
-    ds, model, sampler = setup(UniformBatchSampler)
+    ds, model, sampler = tiny_run(UniformBatchSampler)
     # caught by the loss's input check or, for a finite input, by the loop's loss check
     with pytest.raises((ValueError, FloatingPointError), match="learning rate"):
         train(model, ds, sampler, epochs=5, lr=1e12, device="cpu", progress=False)
@@ -150,7 +142,7 @@ def mvgrl_setup():
     return ds, MVGRL(3, hidden_channels=16, num_layers=2), sampler
 
 
-@pytest.mark.parametrize("make", [setup, mvgrl_setup], ids=["graphcl", "mvgrl"])
+@pytest.mark.parametrize("make", [tiny_run, mvgrl_setup], ids=["graphcl", "mvgrl"])
 def test_bf16_training_multiplies_in_bfloat16_and_keeps_float32_state(make):
     ds, model, sampler = make()
     linear_dtypes = set()

@@ -12,7 +12,7 @@ import io
 import math
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -149,17 +149,23 @@ def plot_sweep(pairs: Sequence[Pair]) -> Figure:
     fig = Figure(figsize=(5.5 * max(1, len(groups)), 4.0), layout="constrained")
     axes = fig.subplots(1, max(1, len(groups)), squeeze=False).ravel()
     for ax, (group, datasets) in zip(axes, groups.items()):
-        for dataset, points in datasets.items():
-            points = sorted(points, key=lambda p: p.m_over_n)
-            ax.errorbar([p.m_over_n for p in points], [p.difference.mean for p in points],
-                        yerr=[_finite(p.difference.std) for p in points], marker="o",
-                        capsize=3, label=dataset)
+        _series(ax, datasets, lambda p: p.m_over_n, lambda p: p.difference.std)
         _log_axis(ax, "M / N (candidates per instance / dataset size)",
                   [p.m_over_n for points in datasets.values() for p in points])
         ax.set_ylabel("accuracy: proximity - uniform (points, paired)")
         ax.set_title(group, fontsize=10)
         ax.legend(fontsize=8, loc="best")
     return fig
+
+
+def _series(ax: Any, datasets: dict[str, list[Pair]], x: Callable[[Pair], float],
+            err: Callable[[Pair], float]) -> None:
+    # one line per dataset: the paired difference's mean against x, with error bars
+    for dataset, points in datasets.items():
+        points = sorted(points, key=x)
+        ax.errorbar([x(p) for p in points], [p.difference.mean for p in points],
+                    yerr=[_finite(err(p)) for p in points], marker="o", capsize=3,
+                    label=dataset)
 
 
 def plot_batch_ratio(points: Sequence[Pair], fits: dict[str, Slope]) -> Figure:
@@ -182,11 +188,7 @@ def plot_batch_ratio(points: Sequence[Pair], fits: dict[str, Slope]) -> Figure:
     fig = Figure(figsize=(5.5 * max(1, len(panels)), 4.2), layout="constrained")
     axes = fig.subplots(1, max(1, len(panels)), squeeze=False).ravel()
     for ax, (title, datasets) in zip(axes, panels.items()):
-        for dataset, members in datasets.items():
-            members = sorted(members, key=lambda p: p.b_over_n)
-            ax.errorbar([p.b_over_n for p in members], [p.difference.mean for p in members],
-                        yerr=[_finite(p.difference.se) for p in members], marker="o",
-                        capsize=3, label=dataset)
+        _series(ax, datasets, lambda p: p.b_over_n, lambda p: p.difference.se)
         fit = fits.get(title)
         if fit is not None and not math.isnan(fit.slope):
             xs = [p.b_over_n for members in datasets.values() for p in members]
