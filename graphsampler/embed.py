@@ -151,6 +151,10 @@ def embed_dataset(method: ContrastiveMethod, dataset: Dataset, *,
     """
     if norm not in ("default", *NORMALISATIONS):
         raise ValueError(f"norm must be default, {', '.join(NORMALISATIONS)}; got {norm!r}")
+    if norm == "train":  # the statistics the model holds: no re-estimation pass
+        device = resolve_device(device)
+        method.to(device)
+        return _embed(method, dataset, device, batch_size)
     emb = embed_normalisations(method, dataset, device=device, batch_size=batch_size,
                                recalibration_batch_size=recalibration_batch_size, seed=seed)
     name = emb.default if norm == "default" else norm

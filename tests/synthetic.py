@@ -56,3 +56,14 @@ def tiny_run(sampler_cls=None):
     kw = dict(num_candidates=20, num_neighbors=5) if sampler_cls is ProximityBatchSampler else {}
     return ds, GraphCL(3), sampler_cls(len(ds), 8, seed=0, **kw)
 
+
+def table_rows(markdown, heading):
+    """The rows of the markdown table under `heading` (up to the next heading), keyed by
+    their first three columns."""
+    section = markdown.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and not cols[0].startswith("---") and cols[0] != "method/loss":
+            rows[tuple(cols[:3])] = cols[3:]
+    return rows

@@ -6,24 +6,13 @@ import statistics
 
 import numpy as np
 import pytest
-from synthetic import PNG_MAGIC, run_record
+from synthetic import PNG_MAGIC, run_record, table_rows
 
 from graphsampler.bench import render_report, write_report
 from graphsampler.bench.paired_report import NEGATIVE_MEAN, NEGATIVE_T
 from graphsampler.bench.plots import plot_batch_ratio, plot_sweep
 from graphsampler.bench.pooled import cluster_bootstrap
 from graphsampler.bench.report import Summary
-
-
-def table_rows(markdown, heading):
-    """The rows of the table under `heading`, keyed by their first three columns."""
-    section = markdown.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        cols = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and not cols[0].startswith("---") and cols[0] != "method/loss":
-            rows[tuple(cols[:3])] = cols[3:]
-    return rows
 
 
 def norm_records():

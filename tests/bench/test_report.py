@@ -5,7 +5,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from synthetic import PNG_MAGIC
+from synthetic import PNG_MAGIC, table_rows
 from synthetic import run_record as record
 
 from graphsampler.bench import (
@@ -37,16 +37,6 @@ def hand_made_records() -> list[dict]:
     records.append(record("PROTEINS", "uniform", 0, 70.0, method="mvgrl", loss="jsd"))
     return records
 
-
-def table_rows(markdown: str, heading: str) -> dict[tuple[str, str, str], list[str]]:
-    """The rows of the table under `heading`, keyed by their first three columns."""
-    section = markdown.split(heading, 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        cols = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("|") and not cols[0].startswith("---") and cols[0] != "method/loss":
-            rows[tuple(cols[:3])] = cols[3:]
-    return rows
 
 
 def pm(values):
